@@ -1,0 +1,38 @@
+/**
+ * Addresses. A node address is a 32-bit unsigned number (4 bytes on the wire), derived from the
+ * node's public key once crypto identities exist; in the simulator nodes are numbered 1..n.
+ *
+ * The 32-bit space is split so that a receiver can tell what an address names from the address
+ * alone:
+ *   0x00000000               reserved (never a node)
+ *   0x00000001 - 0x7FFFFFFF  nodes
+ *   0x80000000 - 0xFFFFFFFE  multicast groups
+ *   0xFFFFFFFF               broadcast (every node in radio range, or every node for a flood)
+ */
+
+export type Addr = number
+
+export const BROADCAST: Addr = 0xffffffff
+export const GROUP_BASE: Addr = 0x80000000
+
+export function isNodeAddr(a: Addr): boolean {
+  return Number.isInteger(a) && a >= 1 && a <= 0x7fffffff
+}
+
+export function isGroupAddr(a: Addr): boolean {
+  return Number.isInteger(a) && a >= GROUP_BASE && a < BROADCAST
+}
+
+/** The group address of group number `n` (0-based). */
+export function groupAddr(n: number): Addr {
+  if (!Number.isInteger(n) || n < 0 || n >= BROADCAST - GROUP_BASE) {
+    throw new RangeError(`group number must be an integer in [0, ${BROADCAST - GROUP_BASE}), got ${n}`)
+  }
+  return GROUP_BASE + n
+}
+
+export function formatAddr(a: Addr): string {
+  if (a === BROADCAST) return 'broadcast'
+  if (isGroupAddr(a)) return `group:${a - GROUP_BASE}`
+  return String(a)
+}

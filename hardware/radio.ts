@@ -1,0 +1,47 @@
+/**
+ * The radio contract (DESIGN.md §3). Every radio — simulated, serial, UDP, mock — implements it and
+ * passes the shared suite in `radio-contract.ts`. Radios are broadcast devices: `send` puts a frame
+ * on the medium for whoever hears it; addressing belongs to the link layer above.
+ */
+import type { EventEmitter } from 'eventemitter3'
+import type { ErrorCode, SpinmeshError } from '../core/errors.ts'
+
+export type RadioState = 'connecting' | 'up' | 'down' | 'reconnecting'
+
+/** A frame heard by the radio. `at` is the scheduler time of the end of reception. */
+export interface RxFrame {
+  bytes: Uint8Array
+  /** Received signal strength, dBm, when the radio reports it. */
+  rssi?: number
+  /** Signal-to-noise ratio, dB, when the radio reports it. */
+  snr?: number
+  at: number
+}
+
+export interface RadioEvents {
+  frame: (frame: RxFrame) => void
+  state: (change: { state: RadioState; reason: string }) => void
+  /** Something went wrong that is not tied to one frame (device errors, bad config). */
+  error: (err: SpinmeshError) => void
+  /** A frame finished going on air; `at` is the end of transmission. */
+  sent: (info: { bytes: Uint8Array; at: number; airtimeMs: number }) => void
+  /** A frame accepted by `send` will never go on air (queue full, duty cycle, TTL, closed). */
+  dropped: (info: { bytes: Uint8Array; code: ErrorCode; reason: string }) => void
+}
+
+export interface Radio extends EventEmitter<RadioEvents> {
+  /** Largest frame the radio carries, bytes. */
+  readonly mtu: number
+  /** On-air bits per second, for airtime accounting. */
+  readonly bitrate: number
+  readonly state: RadioState
+  /**
+   * Queue a frame for broadcast. The radio copies it (the caller may reuse the buffer). Throws
+   * `SpinmeshError` `ERR_FRAME_TOO_LARGE` (over `mtu`), `ERR_INVALID_ARGUMENT` (empty) or
+   * `ERR_CLOSED`; every accepted frame is either sent (`sent`) or reported (`dropped`).
+   */
+  send(frame: Uint8Array): void
+  close(): Promise<void>
+}
+
+export const RADIO_STATES: readonly RadioState[] = ['connecting', 'up', 'down', 'reconnecting']
