@@ -1,6 +1,8 @@
 /**
  * Metrics: counters and histograms per node and layer. Memory is bounded: a histogram keeps
- * log-spaced buckets (1 % relative precision), not samples, so quantiles are exact to within 1 %.
+ * log-spaced buckets (1 % relative precision), not samples, so quantiles of positive values are
+ * exact to within 1 %. Values <= 0 share one bucket, reported by quantile() as 0 (count, sum,
+ * mean, min and max stay exact). Latencies and sizes, what we record, are positive.
  */
 
 export class Counter {

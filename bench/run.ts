@@ -1,0 +1,74 @@
+/**
+ * `npm run bench`: measures the performance budget of DESIGN.md §8 that exists so far and writes
+ * BENCHMARKS.md. Ratios matter more than absolute numbers (machines differ).
+ */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { SeededRng } from '../core/rng.ts'
+import { SimScheduler } from '../core/scheduler.ts'
+
+const root = new URL('..', import.meta.url).pathname
+
+function schedulerEventsPerSecond(): { events: number; perSecond: number } {
+  // 10,000 concurrent timers, each rescheduling itself at a random delay: a heap of realistic size.
+  const s = new SimScheduler()
+  const rng = new SeededRng('bench')
+  const total = 3_000_000
+  let n = 0
+  const tick = () => {
+    if (++n < total) s.at(rng.float() * 100, tick)
+  }
+  for (let i = 0; i < 10_000; i++) s.at(rng.float() * 100, tick)
+  const t0 = performance.now()
+  s.run()
+  const sec = (performance.now() - t0) / 1000
+  return { events: s.eventsRun, perSecond: s.eventsRun / sec }
+}
+
+interface ChildResult { wallSeconds: number; simSeconds: number; events: number; txFrames: number; rxFrames: number; ratio: number; maxRssMB: number }
+
+function runChild(file: string, sets: string[] = []): ChildResult {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/scenario-child.ts', file, ...sets], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult
+}
+
+const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+
+console.log('scheduler ...')
+const sched = schedulerEventsPerSecond()
+console.log(`  ${fmt(sched.perSecond)} events/s`)
+console.log('flood-grid (frames/s) ...')
+const grid = runChild('field-tests/scenarios/flood-grid.yaml')
+const framesPerSec = (grid.txFrames + grid.rxFrames) / grid.wallSeconds
+console.log(`  ${fmt(framesPerSec)} frame events/s`)
+console.log('manet-unicast 200 s ...')
+const manet = runChild('field-tests/scenarios/manet-unicast.yaml')
+console.log(`  ${manet.wallSeconds.toFixed(2)} s wall, ${manet.maxRssMB} MB`)
+console.log('field-1000 60 s ...')
+const big = runChild('bench/scenarios/field-1000.yaml')
+console.log(`  ${big.wallSeconds.toFixed(2)} s wall, ${big.maxRssMB} MB`)
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU'
+const md = `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.ts); numbers from one run on one machine. DESIGN.md §8 asks
+for ratios and budgets; absolute numbers are context only.
+
+Machine: ${cpu}, ${cpus().length} cores, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
+
+| measurement | result | budget |
+|---|---|---|
+| scheduler events/s (${fmt(sched.events)} events, 10,000 live timers) | ${fmt(sched.perSecond)} | ≥ 1,000,000 |
+| simulated frame events/s (flood-grid: ${fmt(grid.txFrames)} tx + ${fmt(grid.rxFrames)} rx frames in ${grid.wallSeconds.toFixed(2)} s) | ${fmt(framesPerSec)} | — |
+| manet-unicast, 50 nodes, ${manet.simSeconds} s simulated (protocol flood) | ${manet.wallSeconds.toFixed(2)} s wall, ${fmt(manet.events)} events, peak RSS ${manet.maxRssMB} MB | far faster than ns-3 (not yet compared) |
+| field-1000, 1,000 nodes, ${big.simSeconds} s simulated | ${big.wallSeconds.toFixed(2)} s wall, ${fmt(big.events)} events, peak RSS ${big.maxRssMB} MB | ≤ 1,024 MB |
+
+Notes:
+- Peak RSS is the whole Node process (tsx loader included) running the scenario alone in a child.
+- manet-unicast runs with flooding until AODV exists; its PDR here was ${(manet.ratio * 100).toFixed(1)} %.
+- Not measured yet (their parts do not exist): per-packet path with auth, serial bridge line rate,
+  routed header size, gateway idle RSS and start time.
+`
+writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
+console.log('wrote BENCHMARKS.md')

@@ -1,0 +1,55 @@
+/**
+ * `spinmesh` entry point: a thin shell over the folders below. User mistakes (bad arguments, bad
+ * scenario fields, missing files) print one line and exit non-zero, never a stack trace.
+ */
+import { readFileSync } from 'node:fs'
+import { isSpinmeshError } from '../core/errors.ts'
+import { simCommand, type Io } from './sim.ts'
+import { HELP, UsageError } from './usage.ts'
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  tty: Boolean(process.stderr.isTTY),
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [cmd, ...rest] = argv
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP)
+        return cmd === undefined ? 2 : 0
+      case '-v':
+      case '--version':
+        io.out(`spinmesh ${version()}\n`)
+        return 0
+      case 'sim':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await simCommand(rest, io)
+      default:
+        throw new UsageError(`unknown command "${cmd}" (try spinmesh --help)`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`spinmesh: ${e.message}\n`)
+      return 2
+    }
+    if (isSpinmeshError(e)) {
+      io.err(`spinmesh: error: ${e.message}\n`)
+      return 1
+    }
+    throw e
+  }
+}

@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { loadScenario } from '../field-tests/scenario.ts'
+import { runScenario } from '../field-tests/runner.ts'
+import { formatSummary } from './summary.ts'
+import { UsageError } from './usage.ts'
+
+export interface Io {
+  out: (s: string) => void
+  err: (s: string) => void
+  /** Whether progress may be drawn (stderr is a terminal). */
+  tty: boolean
+}
+
+function progressBar(io: Io) {
+  let last = 0
+  return (simMs: number, totalMs: number) => {
+    const now = performance.now()
+    if (now - last < 100 && simMs < totalMs) return
+    last = now
+    const f = simMs / totalMs
+    const width = 30
+    const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.')
+    io.err(`\r[${bar}] ${(f * 100).toFixed(0).padStart(3)} %  ${(simMs / 1000).toFixed(0)} / ${(totalMs / 1000).toFixed(0)} s simulated`)
+    if (simMs >= totalMs) io.err('\n')
+  }
+}
+
+export async function simCommand(argv: string[], io: Io): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        seed: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        json: { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    })
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `sim takes one scenario file, got ${positionals.length}` : 'sim needs a scenario file, e.g. spinmesh sim field-tests/scenarios/flood-grid.yaml')
+  let seed: number | undefined
+  if (values.seed !== undefined) {
+    seed = Number(values.seed)
+    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`)
+  }
+  const scenario = loadScenario(positionals[0], values.set ?? [])
+  const result = runScenario(scenario, { seed, onProgress: !values.quiet && io.tty ? progressBar(io) : undefined })
+  const json = JSON.stringify(result, null, 2) + '\n'
+  if (values.json === '-') io.out(json)
+  else if (values.json) writeFileSync(values.json, json)
+  if (!values.quiet && values.json !== '-') io.out(formatSummary(result) + '\n')
+  return 0
+}

@@ -1,0 +1,21 @@
+/** A mistake in how the command was called: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, stream
+
+Usage:
+  spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
+  spinmesh --help                          this text
+  spinmesh --version                       the version
+
+sim options:
+  --seed N              seed for every random choice (default: the scenario's seed)
+  --set key.path=value  override a scenario field, repeatable (e.g. --set radio.range=300
+                        --set traffic.0.rate=2 --set mobility.maxSpeed=5)
+  --json FILE           write the metrics JSON (docs/METRICS.md) to FILE ('-' for stdout)
+  --quiet               no progress and no summary table
+
+Scenarios: field-tests/scenarios/*.yaml; the format is in field-tests/README.md.
+`

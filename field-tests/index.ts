@@ -1,0 +1,7 @@
+export * from './scenario.ts'
+export * from './traffic.ts'
+export * from './collector.ts'
+export * from './adversaries.ts'
+export * from './protocols.ts'
+export * from './runner.ts'
+export * from './metrics-result.ts'

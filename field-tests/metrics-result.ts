@@ -1,0 +1,79 @@
+/**
+ * The metrics JSON of a run (docs/METRICS.md). Built from the delivery collector and the per-layer
+ * counters every layer writes to the MetricsRegistry.
+ */
+import type { DeliveryStats } from './collector.ts'
+import type { Simulation } from './runner.ts'
+
+export interface MetricsResult {
+  scenario: string
+  seed: number
+  protocol: string
+  nodes: number
+  simSeconds: number
+  wallSeconds: number
+  events: number
+  delivery: DeliveryStats
+  latencyMs: { mean: number; p50: number; p95: number; max: number }
+  overhead: {
+    controlPackets: number
+    controlBytes: number
+    dataTransmissions: number
+    dataBytes: number
+    /** Control packets transmitted per delivered data packet; null when nothing was delivered. */
+    perDelivered: number | null
+  }
+  airtime: { totalSeconds: number; maxNodeShare: number }
+  traffic: { flows: number; packetsSent: number }
+  adversaries: number[]
+  counters: Record<string, Record<string, number>>
+}
+
+/** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6
+}
+
+export function buildMetricsResult(sim: Simulation, wallSeconds: number): MetricsResult {
+  const m = sim.metrics
+  const simSeconds = sim.scheduler.now() / 1000
+  const d = sim.collector.stats()
+  const lat = sim.collector.latency
+  let maxAirMs = 0
+  for (let id = 1; id <= sim.scenario.nodes.count; id++) maxAirMs = Math.max(maxAirMs, m.value('medium', id, 'airtimeMs'))
+  const controlPackets = m.total('link', 'txControlFrames')
+  return {
+    scenario: sim.scenario.name,
+    seed: sim.seed,
+    protocol: sim.scenario.protocol,
+    nodes: sim.scenario.nodes.count,
+    simSeconds: round6(simSeconds),
+    wallSeconds: round6(wallSeconds),
+    events: sim.scheduler.eventsRun,
+    delivery: {
+      ...d,
+      ratio: round6(d.ratio),
+      perReceiver: {
+        min: round6(d.perReceiver.min),
+        mean: round6(d.perReceiver.mean),
+        max: round6(d.perReceiver.max),
+        stdev: round6(d.perReceiver.stdev),
+      },
+    },
+    latencyMs: { mean: round6(lat.mean), p50: round6(lat.quantile(0.5)), p95: round6(lat.quantile(0.95)), max: round6(lat.count ? lat.max : 0) },
+    overhead: {
+      controlPackets,
+      controlBytes: m.total('link', 'txControlBytes'),
+      dataTransmissions: m.total('link', 'txDataFrames'),
+      dataBytes: m.total('link', 'txDataBytes'),
+      perDelivered: d.delivered ? round6(controlPackets / d.delivered) : null,
+    },
+    airtime: {
+      totalSeconds: round6(m.total('medium', 'airtimeMs') / 1000),
+      maxNodeShare: simSeconds > 0 ? round6(maxAirMs / 1000 / simSeconds) : 0,
+    },
+    traffic: { flows: sim.flows, packetsSent: sim.collector.sentPackets },
+    adversaries: sim.adversaries,
+    counters: m.totals(),
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The scenario runner: builds a simulated network from a validated scenario (medium, radios, link
+ * layers, protocols, adversaries, traffic), runs it in virtual time and returns the metrics JSON
+ * documented in docs/METRICS.md. Same scenario and seed → identical result (but `wallSeconds`).
+ */
+import type { Addr } from '../core/addr.ts'
+import { ConfigError } from '../core/errors.ts'
+import { MetricsRegistry } from '../core/metrics.ts'
+import { SeededRng } from '../core/rng.ts'
+import { SimScheduler } from '../core/scheduler.ts'
+import { LinkLayer } from '../adhoc/link.ts'
+import type { NetProtocol } from '../adhoc/net-protocol.ts'
+import { DEFAULT_SIM_RADIO, type SimRadioConfig } from '../hardware/sim-defaults.ts'
+import { SimMedium } from '../hardware/sim-medium.ts'
+import { RandomWaypoint, ScriptedWaypoints, StaticMobility, type Mobility, type Position } from '../hardware/mobility.ts'
+import { placeGrid, placeUniform } from '../hardware/placement.ts'
+import { assignAdversaries } from './adversaries.ts'
+import { DeliveryCollector } from './collector.ts'
+import { buildMetricsResult, type MetricsResult } from './metrics-result.ts'
+import { protocolFactory } from './protocols.ts'
+import type { Scenario } from './scenario.ts'
+import { buildFlows, startFlow } from './traffic.ts'
+
+export interface RunOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number
+  /** Called after each slice of virtual time (about 1 % of the run). */
+  onProgress?: (simMs: number, totalMs: number) => void
+}
+
+/** A built, not yet run, simulation: exposed for tests and tools that want to poke inside. */
+export interface Simulation {
+  scenario: Scenario
+  seed: number
+  scheduler: SimScheduler
+  medium: SimMedium
+  metrics: MetricsRegistry
+  links: Map<Addr, LinkLayer>
+  protocols: Map<Addr, NetProtocol>
+  collector: DeliveryCollector
+  adversaries: Addr[]
+  flows: number
+}
+
+function radioConfig(s: Scenario): Partial<SimRadioConfig> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(s.radio)) if (v !== undefined && k !== 'csma') out[k] = v
+  const csma = s.radio.csma
+  if (csma !== undefined) {
+    out.csma = { ...DEFAULT_SIM_RADIO.csma, ...(typeof csma === 'boolean' ? { enabled: csma } : csma) }
+  }
+  return out as Partial<SimRadioConfig>
+}
+
+function positions(s: Scenario, rng: SeededRng): Position[] {
+  const { count, placement, spacing } = s.nodes
+  if (placement === 'grid') return placeGrid(count, s.field.width, s.field.height, spacing)
+  if (placement === 'explicit') return s.nodes.positions!.map(([x, y]) => ({ x, y }))
+  return placeUniform(count, s.field.width, s.field.height, rng.fork('placement'))
+}
+
+function mobility(s: Scenario, id: number, start: Position, rng: SeededRng): Mobility {
+  const m = s.mobility
+  if (m.model === 'random-waypoint') {
+    return new RandomWaypoint({
+      rng: rng.fork('mobility', id),
+      width: s.field.width,
+      height: s.field.height,
+      minSpeed: m.minSpeed,
+      maxSpeed: m.maxSpeed,
+      pauseMs: m.pause * 1000,
+      start,
+    })
+  }
+  const script = m.model === 'waypoints' ? m.waypoints?.[String(id)] : undefined
+  if (script) return new ScriptedWaypoints([{ tMs: 0, ...start }, ...script.map(([t, x, y]) => ({ tMs: t * 1000, x, y }))])
+  return new StaticMobility(start)
+}
+
+/** Build a simulation from a validated scenario. Throws ConfigError for impossible requests. */
+export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simulation {
+  const seed = opts.seed ?? scenario.seed
+  const rng = new SeededRng(seed)
+  const scheduler = new SimScheduler()
+  const metrics = new MetricsRegistry()
+  const n = scenario.nodes.count
+
+  let medium: SimMedium
+  try {
+    medium = new SimMedium({ scheduler, rng: rng.fork('medium'), radio: radioConfig(scenario), metrics })
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('radio', e.message)
+    throw e
+  }
+  const start = positions(scenario, rng)
+  for (let id = 1; id <= n; id++) medium.addNode(id, mobility(scenario, id, start[id - 1], rng))
+  for (const l of scenario.links) medium.setLinkDown(l.a, l.b, l.down[0] * 1000, l.down[1] * 1000)
+
+  const { flows, members } = buildFlows(scenario.traffic, n, scenario.duration, rng)
+  const trusted = new Set<Addr>()
+  for (const f of flows) {
+    trusted.add(f.from)
+    for (const r of f.receivers) if (f.pattern !== 'broadcast') trusted.add(r)
+  }
+  const adversaries = assignAdversaries(scenario.adversaries, n, trusted, rng)
+
+  const factory = protocolFactory(scenario.protocol)
+  const links = new Map<Addr, LinkLayer>()
+  const protocols = new Map<Addr, NetProtocol>()
+  const collector = new DeliveryCollector()
+  for (let id = 1; id <= n; id++) {
+    let link: LinkLayer
+    try {
+      link = new LinkLayer({
+        address: id,
+        radio: medium.radio(id),
+        scheduler,
+        rng: rng.fork('link', id),
+        metrics: metrics.scope('link', id),
+        config: scenario.link,
+      })
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('link', e.message)
+      throw e
+    }
+    let proto: NetProtocol
+    try {
+      proto = factory({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: scenario.protocolConfig, adversary: adversaries.get(id) })
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('protocolConfig', e.message)
+      throw e
+    }
+    proto.on('deliver', (d) => collector.delivered(id, d.payload, d.at))
+    links.set(id, link)
+    protocols.set(id, proto)
+  }
+  for (const [group, ids] of members) for (const id of ids) protocols.get(id)!.join(group)
+
+  for (const flow of flows) {
+    collector.addFlow(flow)
+    const sender = protocols.get(flow.from)!
+    startFlow(flow, scheduler, (f, seq, payload) => {
+      collector.sent(f.id, seq, scheduler.now())
+      sender.send(f.dst, payload)
+    })
+  }
+
+  return { scenario, seed, scheduler, medium, metrics, links, protocols, collector, adversaries: [...adversaries.keys()], flows: flows.length }
+}
+
+/** Run a built simulation to the scenario's duration and compute its metrics. */
+export function runSimulation(sim: Simulation, opts: RunOptions = {}): MetricsResult {
+  const wallStart = performance.now()
+  const totalMs = sim.scenario.duration * 1000
+  const slice = Math.max(totalMs / 100, 1)
+  for (let t = slice; ; t += slice) {
+    const until = Math.min(t, totalMs)
+    sim.scheduler.run({ until })
+    opts.onProgress?.(until, totalMs)
+    if (until >= totalMs) break
+  }
+  for (const p of sim.protocols.values()) p.close()
+  for (const l of sim.links.values()) l.close()
+  return buildMetricsResult(sim, (performance.now() - wallStart) / 1000)
+}
+
+export function runScenario(scenario: Scenario, opts: RunOptions = {}): MetricsResult {
+  return runSimulation(buildSimulation(scenario, opts), opts)
+}

@@ -1,0 +1,91 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readdirSync } from 'node:fs'
+import { ConfigError } from '../core/errors.ts'
+import { applyOverrides, loadScenario, parseScenario } from './scenario.ts'
+
+const minimal = `
+duration: 10
+nodes: { count: 4 }
+field: { width: 100, height: 100 }
+`
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn()
+  } catch (e) {
+    assert.instance(e, ConfigError)
+    return e as ConfigError
+  }
+  throw new Error('expected a ConfigError')
+}
+
+test('a minimal scenario gets documented defaults', () => {
+  const s = parseScenario(minimal)
+  assert.is(s.protocol, 'flood')
+  assert.is(s.radio.range, 250)
+  assert.is(s.radio.bitrate, 2_000_000)
+  assert.is(s.radio.mtu, 1500)
+  assert.is(s.mobility.model, 'static')
+  assert.equal(s.traffic, [])
+  assert.equal(s.adversaries, [])
+})
+
+test('errors name the field that is wrong', () => {
+  assert.is(configError(() => parseScenario(minimal + 'radio: { range: -5 }')).path, 'radio.range')
+  assert.is(configError(() => parseScenario(minimal + 'radio: { range: abc }')).path, 'radio.range')
+  assert.is(configError(() => parseScenario(minimal + 'mobility: { model: teleport }')).path, 'mobility.model')
+  assert.is(configError(() => parseScenario(minimal + 'radio: { rnage: 100 }')).path, 'radio.rnage')
+  assert.is(configError(() => parseScenario(minimal + 'traffic: [{ pattern: unicast, rate: 1, size: 3 }]')).path, 'traffic.0.size')
+  assert.is(configError(() => parseScenario('nodes: { count: 4 }\nfield: { width: 1, height: 1 }')).path, 'duration')
+  const e = configError(() => parseScenario(minimal + 'radio: { range: -5 }'))
+  assert.match(e.message, /^radio\.range: /)
+  assert.is(e.code, 'ERR_CONFIG')
+})
+
+test('cross-field checks name the field', () => {
+  assert.is(configError(() => parseScenario(minimal + 'mobility: { minSpeed: 9, maxSpeed: 2 }')).path, 'mobility.minSpeed')
+  assert.is(configError(() => parseScenario(minimal + 'traffic: [{ pattern: unicast, from: 9, to: 1, rate: 1, size: 10 }]')).path, 'traffic.0.from')
+  assert.is(configError(() => parseScenario(minimal + 'traffic: [{ pattern: unicast, from: 2, to: 2, rate: 1, size: 10 }]')).path, 'traffic.0.to')
+  assert.is(configError(() => parseScenario(minimal + 'traffic: [{ pattern: multicast, receivers: 40, rate: 1, size: 10 }]')).path, 'traffic.0.receivers')
+  assert.is(configError(() => parseScenario('duration: 1\nfield: { width: 9, height: 9 }\nnodes: { count: 2, placement: explicit, positions: [[0, 0]] }')).path, 'nodes.positions')
+  assert.is(configError(() => parseScenario(minimal + 'links: [{ a: 1, b: 2, down: [5, 1] }]')).path, 'links.0.down')
+  assert.is(configError(() => parseScenario(minimal + 'adversaries: [{ model: blackhole }]')).path, 'adversaries.0')
+})
+
+test('invalid YAML and non-mapping documents are clear errors', () => {
+  assert.match(configError(() => parseScenario('duration: [1, 2')).message, /not valid YAML/)
+  assert.match(configError(() => parseScenario('- 1\n- 2')).message, /mapping/)
+  assert.match(configError(() => loadScenario('/nonexistent/x.yaml')).message, /cannot read scenario.*ENOENT/)
+})
+
+test('--set overrides parse values as YAML and create nested fields', () => {
+  const s = parseScenario(minimal + 'traffic: [{ pattern: unicast, rate: 1, size: 10 }]', [
+    'radio.range=300',
+    'mobility.model=random-waypoint',
+    'traffic.0.start=[1, 2]',
+    'nodes.count=6',
+    'radio.csma=false',
+  ])
+  assert.is(s.radio.range, 300)
+  assert.is(s.mobility.model, 'random-waypoint')
+  assert.equal(s.traffic[0].start, [1, 2])
+  assert.is(s.nodes.count, 6)
+  assert.is(s.radio.csma, false)
+  assert.equal(applyOverrides({}, ['a.b.c=1']), { a: { b: { c: 1 } } })
+  assert.is(configError(() => applyOverrides({}, ['novalue'])).path, 'novalue')
+  assert.is(configError(() => applyOverrides({ duration: 5 }, ['duration.x=1'])).path, 'duration')
+  assert.is(configError(() => applyOverrides({}, ['__proto__.x=1'])).path, '__proto__.x')
+})
+
+test('every shipped scenario validates', () => {
+  const dir = new URL('./scenarios/', import.meta.url)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+  assert.ok(files.length >= 3)
+  for (const f of files) {
+    const s = loadScenario(new URL(f, dir).pathname)
+    assert.ok(s.duration > 0, f)
+  }
+})
+
+test.run()

@@ -1,0 +1,248 @@
+/**
+ * Scenario files: YAML, validated field by field. Errors name the field (`radio.range: ...`).
+ * Units: distances in metres, speeds in m/s, scenario times (duration, pause, start/stop) in
+ * seconds; radio and link tunables carry their unit in their name (`preambleMs`).
+ * The format is documented in field-tests/README.md.
+ */
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { z } from 'zod'
+import { ConfigError } from '../core/errors.ts'
+
+const num = z.number().finite()
+const nonNeg = num.nonnegative()
+const pos = num.positive()
+const prob = num.min(0).max(1)
+/** A time in seconds, or a [lo, hi] range drawn uniformly per flow. */
+const timeOrRange = z.union([nonNeg, z.tuple([nonNeg, nonNeg])])
+const nodeId = z.int().min(1)
+
+const csmaSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  slotMs: pos.optional(),
+  minWindow: z.int().min(1).optional(),
+  maxWindow: z.int().min(1).optional(),
+  maxAttempts: z.int().min(1).optional(),
+})
+
+const radioSchema = z.strictObject({
+  range: pos.default(250),
+  bitrate: pos.default(2_000_000),
+  mtu: z.int().min(32).max(65_535).default(1500),
+  loss: prob.default(0),
+  preambleMs: nonNeg.optional(),
+  propagation: z.enum(['unit-disk', 'log-distance']).optional(),
+  interferenceRange: pos.nullable().optional(),
+  txPowerDbm: num.optional(),
+  pathLossExponent: pos.optional(),
+  referenceLossDb: nonNeg.optional(),
+  shadowingDb: nonNeg.optional(),
+  noiseFloorDbm: num.optional(),
+  transitionDb: pos.optional(),
+  captureThresholdDb: nonNeg.nullable().optional(),
+  csma: z.union([z.boolean(), csmaSchema]).optional(),
+  dutyCycle: num.gt(0).max(1).optional(),
+  dutyCycleWindowMs: pos.optional(),
+  queueLimit: z.int().min(1).optional(),
+  queueTtlMs: pos.optional(),
+})
+
+const trafficSchema = z
+  .strictObject({
+    type: z.literal('cbr').default('cbr'),
+    pattern: z.enum(['unicast', 'multicast', 'broadcast']),
+    /** unicast: number of flows between random distinct pairs (ignored when from/to are given). */
+    flows: z.int().min(1).default(1),
+    /** Sender node(s); default: drawn at random. */
+    from: z.union([nodeId, z.array(nodeId).min(1)]).optional(),
+    /** unicast destination; default: drawn at random. */
+    to: nodeId.optional(),
+    /** multicast group number (0-based). */
+    group: z.int().min(0).default(0),
+    /** multicast: random senders when `from` is not given. */
+    senders: z.int().min(1).default(1),
+    /** multicast: members of the group (random nodes), or an explicit list. */
+    receivers: z.union([z.int().min(1), z.array(nodeId).min(1)]).default(10),
+    start: timeOrRange.default(0),
+    /** Stop time, s; default the scenario duration. */
+    stop: nonNeg.optional(),
+    /** Packets per second per sender. */
+    rate: pos,
+    /** Application payload bytes per packet (≥ 6: flow id and sequence number). */
+    size: z.int().min(6).max(65_535),
+  })
+
+const adversarySchema = z
+  .strictObject({
+    model: z.enum(['blackhole', 'greyhole', 'flood-rushing', 'wormhole', 'overlay-wormhole', 'modification', 'forged-replies']),
+    /** Share of the nodes that are adversarial (traffic endpoints are never chosen). */
+    fraction: prob.optional(),
+    nodes: z.array(nodeId).optional(),
+    /** greyhole: probability of dropping each data packet. */
+    dropProbability: prob.default(0.5),
+  })
+  .refine((a) => (a.fraction === undefined) !== (a.nodes === undefined), {
+    message: 'give exactly one of `fraction` or `nodes`',
+  })
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).default('unnamed'),
+  description: z.string().optional(),
+  /** Default seed; `--seed` overrides. */
+  seed: z.int().min(0).default(1),
+  /** Simulated seconds. */
+  duration: pos,
+  nodes: z.strictObject({
+    count: z.int().min(1).max(100_000),
+    placement: z.enum(['grid', 'uniform', 'explicit']).default('uniform'),
+    /** grid: metres between neighbours (default: fitted to the field). */
+    spacing: pos.optional(),
+    /** explicit: one [x, y] per node, in node order. */
+    positions: z.array(z.tuple([num, num])).optional(),
+  }),
+  field: z.strictObject({ width: pos, height: pos }),
+  radio: radioSchema.default(radioSchema.parse({})),
+  /** Link-layer tunables (adhoc/link-defaults.ts), e.g. beaconIntervalMs, reliableUnicast. */
+  link: z.record(z.string(), z.union([num, z.boolean()])).default({}),
+  mobility: z
+    .strictObject({
+      model: z.enum(['static', 'random-waypoint', 'waypoints']).default('static'),
+      minSpeed: pos.default(1),
+      maxSpeed: pos.default(20),
+      /** s */
+      pause: nonNeg.default(0),
+      /** waypoints: node id → list of [time s, x, y]; nodes not listed stay where placed. */
+      waypoints: z.record(z.string(), z.array(z.tuple([nonNeg, num, num])).min(1)).optional(),
+    })
+    .default({ model: 'static', minSpeed: 1, maxSpeed: 20, pause: 0 }),
+  /** Scripted link failures: nodes a and b cannot hear each other during [down[0], down[1]) s. */
+  links: z.array(z.strictObject({ a: nodeId, b: nodeId, down: z.tuple([nonNeg, nonNeg]) })).default([]),
+  protocol: z.string().min(1).default('flood'),
+  /** Protocol tunables, e.g. flood: maxJitterMs, ttl. */
+  protocolConfig: z.record(z.string(), z.union([num, z.boolean(), z.string()])).default({}),
+  traffic: z.array(trafficSchema).default([]),
+  adversaries: z.array(adversarySchema).default([]),
+})
+
+export type Scenario = z.infer<typeof scenarioSchema>
+export type TrafficSpec = Scenario['traffic'][number]
+export type AdversarySpec = Scenario['adversaries'][number]
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigError {
+  const path = issue.path.map(String).join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k))
+    return new ConfigError(keys.join(', '), `unknown field${keys.length > 1 ? 's' : ''} (check the spelling; see field-tests/README.md)`)
+  }
+  return new ConfigError(path || '(scenario)', issue.message.replace(/^Invalid input: /, ''))
+}
+
+/** Checks that depend on several fields at once. */
+function crossCheck(s: Scenario): void {
+  const n = s.nodes.count
+  if (s.nodes.placement === 'explicit') {
+    if (!s.nodes.positions) throw new ConfigError('nodes.positions', 'required when nodes.placement is explicit')
+    if (s.nodes.positions.length !== n) {
+      throw new ConfigError('nodes.positions', `has ${s.nodes.positions.length} entries but nodes.count is ${n}`)
+    }
+  }
+  if (s.mobility.minSpeed > s.mobility.maxSpeed) {
+    throw new ConfigError('mobility.minSpeed', `(${s.mobility.minSpeed}) is above mobility.maxSpeed (${s.mobility.maxSpeed})`)
+  }
+  if (s.mobility.model === 'waypoints' && !s.mobility.waypoints) {
+    throw new ConfigError('mobility.waypoints', 'required when mobility.model is waypoints')
+  }
+  for (const key of Object.keys(s.mobility.waypoints ?? {})) {
+    const id = Number(key)
+    if (!Number.isInteger(id) || id < 1 || id > n) throw new ConfigError(`mobility.waypoints.${key}`, `is not a node id in 1..${n}`)
+  }
+  const checkNode = (path: string, id: number | undefined) => {
+    if (id !== undefined && id > n) throw new ConfigError(path, `node ${id} does not exist (nodes are 1..${n})`)
+  }
+  s.links.forEach((l, i) => {
+    checkNode(`links.${i}.a`, l.a)
+    checkNode(`links.${i}.b`, l.b)
+    if (l.down[1] < l.down[0]) throw new ConfigError(`links.${i}.down`, 'ends before it starts')
+  })
+  s.traffic.forEach((t, i) => {
+    const p = `traffic.${i}`
+    for (const id of [t.from ?? []].flat()) checkNode(`${p}.from`, id)
+    checkNode(`${p}.to`, t.to)
+    if (Array.isArray(t.receivers)) t.receivers.forEach((id) => checkNode(`${p}.receivers`, id))
+    else if (t.pattern === 'multicast' && t.receivers > n) {
+      throw new ConfigError(`${p}.receivers`, `asks for ${t.receivers} receivers but there are only ${n} nodes`)
+    }
+    if (t.pattern === 'unicast' && n < 2) throw new ConfigError(`${p}.pattern`, 'unicast needs at least 2 nodes')
+    if (t.pattern === 'unicast' && t.from !== undefined && t.to !== undefined && [t.from].flat().includes(t.to)) {
+      throw new ConfigError(`${p}.to`, 'is also the sender')
+    }
+    const start = Array.isArray(t.start) ? t.start : [t.start, t.start]
+    if (start[1] < start[0]) throw new ConfigError(`${p}.start`, 'range ends before it starts')
+    const stop = t.stop ?? s.duration
+    if (stop < start[1]) throw new ConfigError(`${p}.stop`, `(${stop}) is before the latest start (${start[1]})`)
+  })
+  s.adversaries.forEach((a, i) => a.nodes?.forEach((id) => checkNode(`adversaries.${i}.nodes`, id)))
+}
+
+/** Validate a parsed scenario object (YAML already read). Throws ConfigError naming the field. */
+export function validateScenario(raw: unknown): Scenario {
+  const r = scenarioSchema.safeParse(raw ?? {})
+  if (!r.success) throw describeIssue(r.error.issues[0])
+  crossCheck(r.data)
+  return r.data
+}
+
+/**
+ * Apply `key.path=value` overrides to a raw scenario object before validation. The value is read
+ * as YAML, so `radio.range=300`, `traffic.0.start=[10,20]` and `protocol=flood` all work.
+ */
+export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+  for (const set of sets) {
+    const eq = set.indexOf('=')
+    if (eq <= 0) throw new ConfigError(set, 'an override must look like key.path=value')
+    const path = set.slice(0, eq).split('.')
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new ConfigError(set.slice(0, eq), 'is not a valid field path')
+    }
+    let value: unknown
+    try {
+      value = parseYaml(set.slice(eq + 1))
+    } catch {
+      value = set.slice(eq + 1)
+    }
+    let obj: Record<string, unknown> = raw
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = obj[path[i]]
+      if (next === undefined || next === null) obj = (obj[path[i]] = /^\d+$/.test(path[i + 1]) ? [] : {}) as Record<string, unknown>
+      else if (typeof next !== 'object') throw new ConfigError(path.slice(0, i + 1).join('.'), `is a ${typeof next}, so ${path.join('.')} cannot be set`)
+      else obj = next as Record<string, unknown>
+    }
+    obj[path[path.length - 1]] = value
+  }
+  return raw
+}
+
+/** Read, override and validate a scenario file. */
+export function loadScenario(file: string, sets: readonly string[] = []): Scenario {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError('', `cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+  return parseScenario(text, sets, file)
+}
+
+export function parseScenario(text: string, sets: readonly string[] = [], file = 'scenario'): Scenario {
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : ''
+    throw new ConfigError('', `${file} is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`)
+  }
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError('', `${file} must be a YAML mapping of fields`)
+  }
+  return validateScenario(applyOverrides((raw ?? {}) as Record<string, unknown>, sets))
+}
