@@ -1,0 +1,200 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { BROADCAST, groupAddr } from '../core/addr.ts'
+import { SpinmeshError } from '../core/errors.ts'
+import { MetricsRegistry } from '../core/metrics.ts'
+import { SeededRng } from '../core/rng.ts'
+import { SimScheduler } from '../core/scheduler.ts'
+import { MockMedium } from '../hardware/mock-radio.ts'
+import type { Delivery } from './net-protocol.ts'
+import { Flood, type FloodForwardCandidate } from './flood.ts'
+import type { FloodConfig } from './flood-defaults.ts'
+import { LinkLayer } from './link.ts'
+
+interface FloodNet {
+  scheduler: SimScheduler
+  medium: MockMedium
+  metrics: MetricsRegistry
+  links: LinkLayer[]
+  floods: Flood[]
+  got: Delivery[][]
+  total(name: string): number
+}
+
+/** Nodes 1..n joined by `pairs` (undirected), each with a link layer and a flood instance. */
+function floodNet(
+  n: number,
+  pairs: Array<[number, number]>,
+  o: { config?: Partial<FloodConfig>; filter?: (id: number) => ((p: FloodForwardCandidate) => boolean) | undefined; loss?: number; seed?: number } = {},
+): FloodNet {
+  const scheduler = new SimScheduler()
+  const rng = new SeededRng(o.seed ?? 1)
+  const medium = new MockMedium({ scheduler, explicitLinks: true, loss: o.loss, rng: rng.fork('medium') })
+  const metrics = new MetricsRegistry()
+  const radios = Array.from({ length: n }, (_, i) => medium.radio({ name: `n${i + 1}`, bitrate: 2_000_000, mtu: 1500 }))
+  for (const [a, b] of pairs) medium.connect(radios[a - 1], radios[b - 1])
+  const links: LinkLayer[] = []
+  const floods: Flood[] = []
+  const got: Delivery[][] = []
+  radios.forEach((radio, i) => {
+    const id = i + 1
+    const link = new LinkLayer({ address: id, radio, scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), config: { beaconIntervalMs: 0 } })
+    const flood = new Flood({ link, scheduler, rng: rng.fork('flood', id), metrics: metrics.scope('flood', id), config: o.config, forwardFilter: o.filter?.(id) })
+    const mine: Delivery[] = []
+    flood.on('deliver', (d) => mine.push(d))
+    links.push(link)
+    floods.push(flood)
+    got.push(mine)
+  })
+  return { scheduler, medium, metrics, links, floods, got, total: (name) => metrics.total('flood', name) }
+}
+
+function chain(n: number): Array<[number, number]> {
+  return Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 2] as [number, number])
+}
+
+function grid(w: number, h: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  const id = (x: number, y: number) => y * w + x + 1
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (x + 1 < w) out.push([id(x, y), id(x + 1, y)])
+      if (y + 1 < h) out.push([id(x, y), id(x, y + 1)])
+    }
+  }
+  return out
+}
+
+test('a broadcast flood on a 6-node chain reaches every other node once, with the hop count', () => {
+  const t = floodNet(6, chain(6))
+  t.floods[0].send(BROADCAST, Uint8Array.of(42))
+  t.scheduler.run()
+  assert.is(t.got[0].length, 0, 'the origin does not deliver to itself')
+  for (let i = 1; i < 6; i++) {
+    assert.is(t.got[i].length, 1, `node ${i + 1}`)
+    assert.equal({ ...t.got[i][0], payload: [...t.got[i][0].payload], at: 0 }, { origin: 1, dst: BROADCAST, payload: [42], hops: i, at: 0 })
+  }
+  assert.is(t.total('originated'), 1)
+  assert.is(t.total('forwarded'), 5, 'every node but the origin relays once (the last one too: it cannot know)')
+  assert.is(t.total('delivered'), 5)
+  assert.is(t.total('duplicates'), 5, 'each node hears its successor relay the packet back (the origin its own echo)')
+  assert.is(t.scheduler.pending, 0)
+})
+
+test('a 5 × 5 grid: many packets from several origins, delivered to all exactly once', () => {
+  const t = floodNet(25, grid(5, 5), { seed: 4 })
+  const origins = [1, 13, 25]
+  for (let k = 0; k < 30; k++) t.scheduler.at(k * 20, () => t.floods[origins[k % 3] - 1].send(BROADCAST, Uint8Array.of(k)))
+  t.scheduler.run()
+  for (let i = 0; i < 25; i++) {
+    const keys = t.got[i].map((d) => `${d.origin}/${d.payload[0]}`)
+    assert.is(new Set(keys).size, keys.length, `node ${i + 1}: no duplicate delivery`)
+    const expected = Array.from({ length: 30 }, (_, k) => k).filter((k) => origins[k % 3] !== i + 1).length
+    assert.is(keys.length, expected, `node ${i + 1} got every packet not its own`)
+  }
+  assert.ok(t.total('duplicates') > 0)
+  const maxHops = Math.max(...t.got.flat().map((d) => d.hops))
+  assert.is(maxHops, 8, 'corner to corner is 8 hops on a 5 × 5 grid')
+})
+
+test('ttl limits the reach: ttl 3 on a chain reaches 3 hops', () => {
+  const t = floodNet(6, chain(6), { config: { ttl: 3 } })
+  t.floods[0].send(BROADCAST, Uint8Array.of(1))
+  t.scheduler.run()
+  assert.equal(t.got.map((g) => g.length), [0, 1, 1, 1, 0, 0])
+  assert.is(t.total('ttlExpired'), 1, 'node 4 received ttl 1 and stopped')
+})
+
+test('a black hole (forwardFilter false) cuts a chain; a grey hole on a grid is routed around', () => {
+  const t = floodNet(5, chain(5), { filter: (id) => (id === 3 ? () => false : undefined) })
+  t.floods[0].send(BROADCAST, Uint8Array.of(1))
+  t.scheduler.run()
+  assert.equal(t.got.map((g) => g.length), [0, 1, 1, 0, 0], 'the black hole still delivers to itself but relays nothing')
+  assert.is(t.total('filtered'), 1)
+  const seen: FloodForwardCandidate[] = []
+  const g = floodNet(9, grid(3, 3), { filter: (id) => (id === 5 ? (p) => (seen.push(p), false) : undefined) })
+  g.floods[0].send(groupAddr(0), Uint8Array.of(7))
+  for (const f of g.floods) f.join(groupAddr(0))
+  g.floods[8].leave(groupAddr(0))
+  g.scheduler.run()
+  assert.equal(g.got.map((x) => x.length), [0, 1, 1, 1, 1, 1, 1, 1, 0])
+  assert.equal(seen.map((p) => [p.origin, p.dst, p.hops]), [[1, groupAddr(0), 2]])
+})
+
+test('unicast through a flood: the destination delivers and does not relay; others do not deliver', () => {
+  const t = floodNet(5, chain(5))
+  t.floods[0].send(3, Uint8Array.of(5))
+  t.scheduler.run()
+  assert.equal(t.got.map((g) => g.length), [0, 0, 1, 0, 0])
+  assert.is(t.got[2][0].dst, 3)
+  assert.is(t.total('forwarded'), 1, 'only node 2 relays; node 3 is the destination')
+})
+
+test('duplicates are never re-delivered, even when the medium drops frames and relays race', () => {
+  const t = floodNet(25, grid(5, 5), { loss: 0.2, seed: 8, config: { maxJitterMs: 2 } })
+  for (let k = 0; k < 40; k++) t.scheduler.at(k * 5, () => t.floods[12].send(BROADCAST, Uint8Array.of(k)))
+  t.scheduler.run()
+  let delivered = 0
+  for (const g of t.got) {
+    const keys = g.map((d) => d.payload[0])
+    assert.is(new Set(keys).size, keys.length)
+    delivered += keys.length
+  }
+  assert.ok(delivered > 24 * 40 * 0.9, `most delivered despite 20 % loss (${delivered} of 960)`)
+})
+
+test('flood packets larger than the radio MTU are fragmented by the link and still arrive', () => {
+  const t = floodNet(3, chain(3))
+  const big = Uint8Array.from({ length: 3000 }, (_, i) => i & 255)
+  t.floods[0].send(BROADCAST, big)
+  t.scheduler.run()
+  assert.equal([...t.got[2][0].payload], [...big])
+})
+
+test('send() checks; close() cancels waiting rebroadcasts and detaches', () => {
+  const t = floodNet(3, chain(3), { config: { maxJitterMs: 100 } })
+  const f = t.floods[0]
+  const code = (fn: () => void) => {
+    try {
+      fn()
+    } catch (e) {
+      return e instanceof SpinmeshError ? e.code : (e as Error).name
+    }
+    return 'none'
+  }
+  assert.is(code(() => f.send(1, Uint8Array.of(1))), 'RangeError')
+  assert.is(code(() => f.send(0, Uint8Array.of(1))), 'RangeError')
+  assert.is(code(() => f.send(BROADCAST, new Uint8Array(f.maxPayload + 1))), 'ERR_DATAGRAM_TOO_LARGE')
+  assert.is(code(() => f.join(5)), 'RangeError')
+  f.send(BROADCAST, Uint8Array.of(1))
+  t.scheduler.run({ until: 5 }) // node 2 has it and waits to relay
+  assert.is(t.got[1].length, 1)
+  for (const x of t.floods) x.close()
+  t.scheduler.run()
+  assert.is(t.got[2].length, 0, 'the relay was cancelled')
+  assert.is(t.scheduler.pending, 0)
+  assert.is(code(() => f.send(BROADCAST, Uint8Array.of(1))), 'ERR_CLOSED')
+})
+
+test('config validation names the field; unknown fields are errors', () => {
+  const t = floodNet(1, [])
+  const mk = (config: Record<string, unknown>) => () => new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(1), config })
+  assert.throws(mk({ ttl: 0 }), /FloodConfig\.ttl/)
+  assert.throws(mk({ maxJitterMs: -1 }), /FloodConfig\.maxJitterMs/)
+  assert.throws(mk({ dedupWindow: 33 }), /FloodConfig\.dedupWindow/)
+  assert.throws(mk({ jitter: 5 }), /FloodConfig\.jitter is not a flood setting/)
+  new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(1), config: { ttl: 4, maxJitterMs: 0 } }).close()
+})
+
+test('same seed, same deliveries and counters', () => {
+  const run = () => {
+    const t = floodNet(16, grid(4, 4), { loss: 0.1, seed: 12 })
+    for (let k = 0; k < 20; k++) t.scheduler.at(k * 7, () => t.floods[k % 16].send(BROADCAST, Uint8Array.of(k)))
+    t.scheduler.run()
+    return JSON.stringify([t.metrics.totals(), t.got.map((g) => g.map((d: Delivery) => [d.origin, d.hops, d.at]))])
+  }
+  assert.is(run(), run())
+})
+
+test.run()
+

@@ -1,0 +1,43 @@
+/**
+ * adhoc/: the link layer (neighbours, duplicate suppression, fragmentation, hop-by-hop
+ * reliability), flooding, and the contracts routing protocols build on. Later: AODV, MAODV, ODSBR,
+ * adversary behaviours.
+ */
+export type { Link, LinkEvents, LinkPort, LinkPortEvents, LinkRx, NeighbourInfo, SendOptions, TxFailure } from './link-types.ts'
+export type { Delivery, NetProtocol, NetProtocolEvents } from './net-protocol.ts'
+export { Proto, trafficClass, type TrafficClass } from './protocols.ts'
+
+export { LinkLayer, type LinkLayerOptions } from './link.ts'
+export {
+  ACK_SLACK_MS,
+  DEFAULT_LINK_CONFIG,
+  resolveLinkTiming,
+  validateLinkConfig,
+  type LinkConfig,
+  type LinkConfigInput,
+  type LinkTiming,
+} from './link-defaults.ts'
+export {
+  ACK_SIZE,
+  BEACON_SIZE,
+  FRAG_HEADER_SIZE,
+  LINK_VERSION,
+  MAX_FRAGMENTS,
+  dataHeaderSize,
+  decodeBeaconBody,
+  decodeFragmentHeader,
+  decodeLinkFrame,
+  encodeLinkFrame,
+  type AckFrame,
+  type BeaconFrame,
+  type DataFrame,
+  type FragmentHeader,
+  type LinkFrame,
+} from './link-frame.ts'
+export { SeqWindows, type SeqWindowsOptions } from './dedup.ts'
+export { NeighbourTable, type NeighbourTableOptions } from './neighbours.ts'
+export { Reassembler, splitDatagram, type Reassembled, type ReassemblerOptions } from './fragment.ts'
+
+export { Flood, type FloodForwardCandidate, type FloodOptions } from './flood.ts'
+export { DEFAULT_FLOOD_CONFIG, validateFloodConfig, type FloodConfig, type FloodConfigInput } from './flood-defaults.ts'
+export { FLOOD_HEADER_SIZE, decodeFlood, encodeFlood, type FloodHeader } from './flood-frame.ts'
