@@ -10,7 +10,7 @@ import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { LinkLayer } from '../adhoc/link.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
-import { DEFAULT_SIM_RADIO, type SimRadioConfig } from '../hardware/sim-defaults.ts'
+import { DEFAULT_SIM_RADIO, LORA_SIM_RADIO, resolveSimRadioConfig, type SimRadioConfig } from '../hardware/sim-defaults.ts'
 import { SimMedium } from '../hardware/sim-medium.ts'
 import { RandomWaypoint, ScriptedWaypoints, StaticMobility, type Mobility, type Position } from '../hardware/mobility.ts'
 import { placeGrid, placeUniform } from '../hardware/placement.ts'
@@ -42,14 +42,22 @@ export interface Simulation {
   flows: number
 }
 
-function radioConfig(s: Scenario): Partial<SimRadioConfig> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(s.radio)) if (v !== undefined && k !== 'csma') out[k] = v
-  const csma = s.radio.csma
-  if (csma !== undefined) {
-    out.csma = { ...DEFAULT_SIM_RADIO.csma, ...(typeof csma === 'boolean' ? { enabled: csma } : csma) }
+/** The scenario's radio: its preset, overridden field by field. Throws ConfigError naming the field. */
+export function resolveRadio(s: Scenario): SimRadioConfig {
+  const { preset, csma, ...fields } = s.radio
+  const base = preset === 'lora' ? resolveSimRadioConfig(LORA_SIM_RADIO) : DEFAULT_SIM_RADIO
+  const partial: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) partial[k] = v
+  if (csma !== undefined) partial.csma = typeof csma === 'boolean' ? { enabled: csma } : csma
+  try {
+    return resolveSimRadioConfig(partial as Partial<SimRadioConfig>, base, 'radio')
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) {
+      const path = /^(radio[\w.]*)/.exec(e.message)?.[1] ?? 'radio'
+      throw new ConfigError(path, e.message.slice(path.length).replace(/^[:\s]+/, ''))
+    }
+    throw e
   }
-  return out as Partial<SimRadioConfig>
 }
 
 function positions(s: Scenario, rng: SeededRng): Position[] {
@@ -85,13 +93,7 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   const metrics = new MetricsRegistry()
   const n = scenario.nodes.count
 
-  let medium: SimMedium
-  try {
-    medium = new SimMedium({ scheduler, rng: rng.fork('medium'), radio: radioConfig(scenario), metrics })
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('radio', e.message)
-    throw e
-  }
+  const medium = new SimMedium({ scheduler, rng: rng.fork('medium'), radio: resolveRadio(scenario), metrics })
   const start = positions(scenario, rng)
   for (let id = 1; id <= n; id++) medium.addNode(id, mobility(scenario, id, start[id - 1], rng))
   for (const l of scenario.links) medium.setLinkDown(l.a, l.b, l.down[0] * 1000, l.down[1] * 1000)

@@ -23,9 +23,8 @@ function configError(fn: () => unknown): ConfigError {
 test('a minimal scenario gets documented defaults', () => {
   const s = parseScenario(minimal)
   assert.is(s.protocol, 'flood')
-  assert.is(s.radio.range, 250)
-  assert.is(s.radio.bitrate, 2_000_000)
-  assert.is(s.radio.mtu, 1500)
+  assert.is(s.radio.preset, 'wifi')
+  assert.is(s.radio.range, undefined) // from the preset, resolved by the runner
   assert.is(s.mobility.model, 'static')
   assert.equal(s.traffic, [])
   assert.equal(s.adversaries, [])

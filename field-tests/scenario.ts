@@ -22,14 +22,16 @@ const csmaSchema = z.strictObject({
   slotMs: pos.optional(),
   minWindow: z.int().min(1).optional(),
   maxWindow: z.int().min(1).optional(),
-  maxAttempts: z.int().min(1).optional(),
+  maxAttempts: z.union([z.int().min(1), z.literal(Infinity)]).optional(),
 })
 
 const radioSchema = z.strictObject({
-  range: pos.default(250),
-  bitrate: pos.default(2_000_000),
-  mtu: z.int().min(32).max(65_535).default(1500),
-  loss: prob.default(0),
+  /** Base values the other fields override: `wifi` (802.11b-like) or `lora` (LoRa SF7-like, 1 % duty cycle). */
+  preset: z.enum(['wifi', 'lora']).default('wifi'),
+  range: pos.optional(),
+  bitrate: pos.optional(),
+  mtu: z.int().min(32).max(65_535).optional(),
+  loss: prob.optional(),
   preambleMs: nonNeg.optional(),
   propagation: z.enum(['unit-disk', 'log-distance']).optional(),
   interferenceRange: pos.nullable().optional(),

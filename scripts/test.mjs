@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const pattern = process.argv[2] ?? '\\.test\\.ts$'
+// Optional filter: a regex on the file path, e.g. `node scripts/test.mjs hardware/` (only test files match).
+const filter = process.argv[2]
+const TEST_FILE = '\\.test\\.ts$'
+const pattern = filter === undefined ? TEST_FILE : filter.endsWith(TEST_FILE) ? filter : `${filter}.*${TEST_FILE}`
 const args = ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), '.', pattern,
   '-i', 'node_modules', '-i', '^bench', '-i', '^\\.']
 const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
