@@ -5,7 +5,7 @@
 export * from './radio.ts'
 export { airtimeMs } from './airtime.ts'
 export { checkFrame } from './check-frame.ts'
-export { MockMedium, MockRadio, type MockMediumOptions } from './mock-radio.ts'
+export { MockMedium, MockRadio, type MockMediumOptions, type MockRadioOptions } from './mock-radio.ts'
 export { radioContract, type RadioPair } from './radio-contract.ts'
 export {
   DEFAULT_CSMA,
@@ -14,6 +14,7 @@ export {
   DECODE_FLOOR,
   SENSE_MARGIN_DB,
   SHADOWING_CUTOFF_SIGMAS,
+  SIM_RADIO_LIMITS,
   SPEED_OF_LIGHT_M_PER_MS,
   resolveSimRadioConfig,
   validateSimRadioConfig,
@@ -43,4 +44,6 @@ export {
 export { placeGrid, placeUniform } from './placement.ts'
 export { DutyCycleBudget } from './duty-cycle.ts'
 export { SimMedium, type SimMediumOptions } from './sim-medium.ts'
+export { LinkShadowing, linkNormal, SHADOWING_IDLE_MS, SHADOWING_MAX_NODES } from './shadowing.ts'
+export { TIME_EPS_MS } from './reception.ts'
 export { SimRadio, MEDIUM_COUNTERS, type MediumCounterName } from './sim-radio.ts'

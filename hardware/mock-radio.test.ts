@@ -5,5 +5,5 @@ import { radioContract } from './radio-contract.ts'
 radioContract('MockRadio', async () => {
   const scheduler = new SimScheduler()
   const medium = new MockMedium({ scheduler })
-  return { a: medium.radio(), b: medium.radio(), settle: async () => scheduler.run() }
+  return { a: medium.radio(), b: medium.radio(), settle: async () => scheduler.run(), queueLimit: 64 }
 })

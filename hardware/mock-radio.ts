@@ -2,13 +2,16 @@
  * An in-memory medium for unit tests of the layers above: every radio on a `MockMedium` hears every
  * other (or only the pairs `connect`ed when `explicitLinks` is set), after the frame's airtime, with
  * optional loss decided by a seeded Rng. No collisions, no carrier sense: use `SimMedium` for physics.
+ * It keeps the Radio contract: a bounded FIFO tx queue (urgent frames first), one frame on air at a
+ * time, and 'sent'/'dropped' only ever from a scheduler event, never inside send().
  */
+import { ErrorCodes } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import type { Scheduler } from '../core/scheduler.ts'
 import type { Rng } from '../core/rng.ts'
 import { airtimeMs } from './airtime.ts'
 import { checkFrame } from './check-frame.ts'
-import type { Radio, RadioEvents, RadioState } from './radio.ts'
+import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
 
 export interface MockMediumOptions {
   scheduler: Scheduler
@@ -19,13 +22,26 @@ export interface MockMediumOptions {
   explicitLinks?: boolean
 }
 
+export interface MockRadioOptions {
+  /** Largest frame, bytes (default 255). */
+  mtu?: number
+  /** On-air bits/s (default 50 000). */
+  bitrate?: number
+  /** Added to every frame's airtime, ms (default 0). */
+  preambleMs?: number
+  /** Frames waiting (not counting the one on air) before send() refuses with ERR_QUEUE_FULL (default 64). */
+  queueLimit?: number
+  name?: string
+}
+
 export class MockMedium {
   readonly radios: MockRadio[] = []
   private readonly links = new Set<string>()
   constructor(readonly opts: MockMediumOptions) {}
 
-  radio(opts: { mtu?: number; bitrate?: number; name?: string } = {}): MockRadio {
-    const r = new MockRadio(this, opts.mtu ?? 255, opts.bitrate ?? 50_000, opts.name ?? `r${this.radios.length}`)
+  radio(opts: MockRadioOptions = {}): MockRadio {
+    const r = new MockRadio(this, opts.mtu ?? 255, opts.bitrate ?? 50_000, opts.name ?? `r${this.radios.length}`,
+      opts.preambleMs ?? 0, opts.queueLimit ?? 64)
     this.radios.push(r)
     return r
   }
@@ -47,7 +63,7 @@ export class MockMedium {
   /** @internal */
   transmit(from: MockRadio, bytes: Uint8Array, done: () => void): void {
     const s = this.opts.scheduler
-    const dur = airtimeMs(bytes.length, from.bitrate)
+    const dur = from.airtimeMs(bytes.length)
     s.at(dur, () => {
       const at = s.now()
       for (const r of this.radios) {
@@ -64,34 +80,49 @@ export class MockMedium {
 export class MockRadio extends Emitter<RadioEvents> implements Radio {
   state: RadioState = 'up'
   private readonly queue: Uint8Array[] = []
+  /** Urgent frames at the front of the queue. */
+  private urgentWaiting = 0
   private busy = false
-  /** Frames accepted but not yet on air, at most this many. */
-  readonly queueCap = 64
 
   constructor(
     private readonly medium: MockMedium,
     readonly mtu: number,
     readonly bitrate: number,
     readonly name: string,
+    readonly preambleMs = 0,
+    /** Frames accepted but not yet on air, at most this many. */
+    readonly queueLimit = 64,
   ) {
     super()
   }
 
-  send(frame: Uint8Array): void {
+  /** Frames accepted but not yet on air, at most this many (alias of queueLimit). */
+  get queueCap(): number {
+    return this.queueLimit
+  }
+
+  airtimeMs(bytes: number): number {
+    return airtimeMs(bytes, this.bitrate, this.preambleMs)
+  }
+
+  send(frame: Uint8Array, opts?: SendOptions): void {
     checkFrame(frame, this.mtu, this.state === 'down')
     const copy = frame.slice()
-    if (this.queue.length >= this.queueCap) {
-      this.emit('dropped', { bytes: copy, code: 'ERR_QUEUE_FULL', reason: `tx queue full (${this.queueCap} frames)` })
+    if (this.queue.length >= this.queueLimit) {
+      this.medium.opts.scheduler.at(0, () => {
+        this.emit('dropped', { bytes: copy, code: ErrorCodes.QUEUE_FULL, reason: `tx queue full (${this.queueLimit} frames)` })
+      })
       return
     }
-    this.queue.push(copy)
+    if (opts?.urgent === true) this.queue.splice(this.urgentWaiting++, 0, copy)
+    else this.queue.push(copy)
     this.pump()
   }
 
   private pump(): void {
-    if (this.busy || this.state !== 'up') return
-    const next = this.queue.shift()
-    if (!next) return
+    if (this.busy || this.state !== 'up' || this.queue.length === 0) return
+    const next = this.queue.shift()!
+    if (this.urgentWaiting > 0) this.urgentWaiting--
     this.busy = true
     this.medium.transmit(this, next, () => {
       this.busy = false
@@ -102,8 +133,9 @@ export class MockRadio extends Emitter<RadioEvents> implements Radio {
   async close(): Promise<void> {
     if (this.state === 'down') return
     this.state = 'down'
+    this.urgentWaiting = 0
     for (const bytes of this.queue.splice(0)) {
-      this.emit('dropped', { bytes, code: 'ERR_CLOSED', reason: 'radio closed before the frame was sent' })
+      this.emit('dropped', { bytes, code: ErrorCodes.CLOSED, reason: 'radio closed before the frame was sent' })
     }
     this.emit('state', { state: 'down', reason: 'closed' })
   }

@@ -15,6 +15,11 @@ export interface RadioPair {
   b: Radio
   /** Let every queued frame go on air and be received (run virtual time, or wait on real I/O). */
   settle(): Promise<void>
+  /**
+   * How many frames `a` holds waiting before refusing with ERR_QUEUE_FULL; the suite sends more than
+   * this to check the refusal (default 1024).
+   */
+  queueLimit?: number
   cleanup?(): Promise<void>
 }
 
@@ -124,6 +129,69 @@ export function radioContract(name: string, makePair: () => Promise<RadioPair>):
     await p.a.close()
     await p.settle()
     assert.is(sent.length + dropped.length, 4, `every accepted frame is sent or dropped (sent ${sent}, dropped ${dropped})`)
+    await p.cleanup?.()
+  })
+
+  t('airtimeMs(n) is positive and grows with n; sent reports the same airtime', async () => {
+    const p = await makePair()
+    const sizes = [1, 2, 10, 100, p.a.mtu]
+    const air = sizes.map((n) => p.a.airtimeMs(n))
+    for (let k = 0; k < air.length; k++) {
+      assert.ok(Number.isFinite(air[k]) && air[k] > 0, `airtimeMs(${sizes[k]}) = ${air[k]}`)
+      if (k > 0 && sizes[k] > sizes[k - 1]) assert.ok(air[k] > air[k - 1], `airtimeMs grows: ${air}`)
+    }
+    const reported: number[] = []
+    p.a.on('sent', (s) => reported.push(s.airtimeMs))
+    p.a.send(new Uint8Array(10))
+    await p.settle()
+    assert.is(reported.length, 1)
+    assert.ok(Math.abs(reported[0] - air[2]) <= 1e-9 * air[2], `sent.airtimeMs ${reported[0]} vs airtimeMs(10) ${air[2]}`)
+    await p.cleanup?.()
+  })
+
+  t('urgent frames go ahead of waiting frames, in the order they were sent', async () => {
+    const p = await makePair()
+    const atB = collect(p.b)
+    for (let i = 1; i <= 5; i++) p.a.send(new Uint8Array([i, 0, 0]))
+    p.a.send(new Uint8Array([98, 0, 0]), { urgent: true })
+    p.a.send(new Uint8Array([99, 0, 0]), { urgent: true })
+    p.a.send(new Uint8Array([6, 0, 0]), { urgent: false })
+    await p.settle()
+    const order = atB.map((f) => f.bytes[0])
+    assert.is(order.length, 8, `all received: ${order}`)
+    // Frame 1 may already be on air (it is not overtaken then); the urgent ones come next.
+    const i98 = order.indexOf(98)
+    assert.ok(i98 <= 1, `urgent frame went ahead of the waiting ones: ${order}`)
+    assert.is(order[i98 + 1], 99, `urgent frames keep their order: ${order}`)
+    assert.equal(order.filter((x) => x < 98), [1, 2, 3, 4, 5, 6], `the others keep their order: ${order}`)
+    await p.cleanup?.()
+  })
+
+  t('no sent or dropped event fires inside send(): a full queue refuses from a later event', async () => {
+    const p = await makePair()
+    let inSend = false
+    const during: string[] = []
+    let sent = 0
+    const dropped: string[] = []
+    p.a.on('sent', () => {
+      sent++
+      if (inSend) during.push('sent')
+    })
+    p.a.on('dropped', (d) => {
+      dropped.push(d.code)
+      if (inSend) during.push(`dropped ${d.code}`)
+    })
+    const n = (p.queueLimit ?? 1024) + 3
+    for (let i = 0; i < n; i++) {
+      inSend = true
+      p.a.send(new Uint8Array([i & 0xff, i >> 8]), { urgent: i % 7 === 0 })
+      inSend = false
+    }
+    assert.equal(during, [], 'events fired inside send()')
+    assert.is(dropped.length, 0, 'the refusal is not reported before send() returns')
+    await p.settle()
+    assert.ok(dropped.length >= 1 && dropped.every((c) => c === 'ERR_QUEUE_FULL'), `queue-full drops: ${dropped.length}`)
+    assert.is(sent + dropped.length, n, 'every accepted frame is sent or dropped exactly once')
     await p.cleanup?.()
   })
 

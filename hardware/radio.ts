@@ -29,18 +29,30 @@ export interface RadioEvents {
   dropped: (info: { bytes: Uint8Array; code: ErrorCode; reason: string }) => void
 }
 
+export interface SendOptions {
+  /**
+   * Go ahead of frames waiting in the tx queue (link-level acks, which the sender is timing). An
+   * urgent frame still waits for the frame on air, carrier sense and the duty-cycle budget.
+   */
+  urgent?: boolean
+}
+
 export interface Radio extends EventEmitter<RadioEvents> {
   /** Largest frame the radio carries, bytes. */
   readonly mtu: number
   /** On-air bits per second, for airtime accounting. */
   readonly bitrate: number
   readonly state: RadioState
+  /** On-air time of a frame of `bytes` bytes, preamble included, ms. */
+  airtimeMs(bytes: number): number
   /**
    * Queue a frame for broadcast. The radio copies it (the caller may reuse the buffer). Throws
    * `SpinmeshError` `ERR_FRAME_TOO_LARGE` (over `mtu`), `ERR_INVALID_ARGUMENT` (empty) or
-   * `ERR_CLOSED`; every accepted frame is either sent (`sent`) or reported (`dropped`).
+   * `ERR_CLOSED`; every accepted frame is either sent (`sent`) or reported (`dropped`), never
+   * during the `send` call itself (always from a later event), so callers need no re-entrancy
+   * guards.
    */
-  send(frame: Uint8Array): void
+  send(frame: Uint8Array, opts?: SendOptions): void
   close(): Promise<void>
 }
 

@@ -6,12 +6,18 @@
  * - Half-duplex: while the node transmits it hears nothing; starting to transmit aborts the frame
  *   being received (rxHalfDuplex).
  * - The receiver locks onto the first lockable frame that arrives while it is idle. Any other signal
- *   overlapping it corrupts it (rxCollisions) unless capture is on and the frame's power exceeds
- *   the sum of the interferers plus noise by `captureThresholdDb` at every moment of the overlap
- *   (checked whenever a new signal starts, which is when interference can grow). Frames that arrive
- *   while it is locked are lost (rxCollisions).
+ *   overlapping it corrupts it (rxCollisions) unless capture is on and, at every moment of the
+ *   overlap (checked whenever a new signal starts, which is when interference can grow):
+ *   (1) capture: P_locked − 10·log10(Σ interferers, mW) ≥ captureThresholdDb (interference only, no
+ *       noise: ns-2's CPThresh, LoRa co-SF capture), and
+ *   (2) decodability under interference: unit disk, P_locked − 10·log10(I + N) ≥ sensitivity − noise
+ *       floor (the SNR a frame has at the edge of the range); log-distance, the decode draw at the end
+ *       uses the power lowered by the largest noise rise of the overlap, 10·log10(1 + I/N), on the
+ *       same logistic curve as any frame (so a weak interferer costs a weak frame a little, not all).
+ *   Frames that arrive while it is locked are lost (rxCollisions).
  * - At the end of a clean reception the decode probability (log-distance) and the per-frame loss are
- *   drawn (rxLost), else the frame is delivered with RSSI and SNR.
+ *   drawn (rxLost; a decode failure that only the interference caused counts rxCollisions), else the
+ *   frame is delivered with RSSI and SNR (P − noise floor, interference not included).
  * - Carrier sense: the channel is busy while the node transmits or any signal is on the air here
  *   that started at least one slot ago (detection time, see CsmaConfig.slotMs).
  *
@@ -63,6 +69,8 @@ export class Receiver {
   private active: Arrival[] = []
   private locked: Arrival | null = null
   private corrupt = false
+  /** Largest summed interference during the locked frame so far, mW (0: none). */
+  private lockedImw = 0
   private transmitting = false
   private enabled = true
 
@@ -70,7 +78,7 @@ export class Receiver {
     private readonly scheduler: Scheduler,
     private readonly phys: RadioPhysics,
     private readonly loss: number,
-    /** Per-receiver randomness: shadowing (drawn by the medium), decode and loss draws. */
+    /** Per-receiver randomness: the decode and loss draws. */
     readonly rng: SeededRng,
     private readonly counters: ReceiverCounters,
     private readonly senseDelayMs: number,
@@ -85,13 +93,19 @@ export class Receiver {
     act.length = w
   }
 
-  /** Whether `locked` stays decodable against every other signal now on the air (needs capture). */
+  /**
+   * Whether `locked` survives every other signal now on the air (rules (1) and (2) of the module
+   * comment); records the interference for the final decode draw.
+   */
   private survives(locked: Arrival): boolean {
-    const thr = this.phys.captureThresholdDb
-    if (thr === null) return false
-    let interference = this.phys.noiseMw
-    for (const s of this.active) if (s !== locked) interference += dbmToMw(s.dbm)
-    return locked.dbm - mwToDbm(interference) >= thr
+    let imw = 0
+    for (const s of this.active) if (s !== locked) imw += dbmToMw(s.dbm)
+    if (imw === 0) return true
+    const p = this.phys
+    const thr = p.captureThresholdDb
+    if (thr === null || locked.dbm - mwToDbm(imw) < thr) return false
+    if (imw > this.lockedImw) this.lockedImw = imw
+    return p.logDistance || locked.dbm - mwToDbm(imw + p.noiseMw) >= p.sensitivityDbm - p.noiseFloorDbm
   }
 
   /** A signal starts arriving (called by the scheduler at `a.start`). */
@@ -118,6 +132,7 @@ export class Receiver {
     }
     if (!a.lockable) return
     this.locked = a
+    this.lockedImw = 0
     this.corrupt = this.active.length > 1 && !this.survives(a)
     this.scheduler.at(a.tx.airtimeMs, () => this.finish(a))
   }
@@ -132,10 +147,18 @@ export class Receiver {
     }
     const p = this.phys
     if (p.logDistance) {
-      const pd = decodeProbability(a.dbm, p.sensitivityDbm, p.transitionDb)
-      if (pd < 1 && !(this.rng.float() < pd)) {
-        c.rxLost.inc()
-        return
+      const clean = decodeProbability(a.dbm, p.sensitivityDbm, p.transitionDb)
+      const imw = this.lockedImw
+      // SINR instead of SNR: the interference raised the noise by 10·log10(1 + I/N) dB.
+      const pd = imw === 0 ? clean : decodeProbability(a.dbm - 10 * Math.log10(1 + imw / p.noiseMw), p.sensitivityDbm, p.transitionDb)
+      if (pd < 1) {
+        const u = this.rng.float()
+        if (!(u < pd)) {
+          // One draw decides both: would the frame have made it without the interference?
+          if (u < clean) c.rxCollisions.inc()
+          else c.rxLost.inc()
+          return
+        }
       }
     }
     if (this.loss > 0 && this.rng.float() < this.loss) {

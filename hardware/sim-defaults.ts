@@ -1,7 +1,9 @@
 /**
  * Every tunable of the simulated radio medium, in one place, each with its unit and trade-off
  * (DESIGN.md §9, gossipsub style). `resolveSimRadioConfig(partial)` merges a partial over a base and
- * validates the result with errors that name the field and the value.
+ * validates the result; every bad value is a `ConfigError` whose `path` names the field
+ * (`radio.csma.slotMs`). The bounds live in `SIM_RADIO_LIMITS`, each with its reason; this module is
+ * the single source of truth for radio settings (scenario files pass their radio fields straight here).
  *
  * Two presets:
  * - `DEFAULT_SIM_RADIO`: 802.11b-like, 2 Mbit/s, 250 m unit disk with a 550 m interference and
@@ -9,6 +11,9 @@
  * - `LORA_SIM_RADIO`: LoRa SF7/125 kHz-like, ≈5.5 kbit/s, 255-byte frames, log-distance path loss
  *   with shadowing, 1 % duty cycle (EU 868 MHz), RNode-style CSMA (PROTOCOLS.md §7 `lora-field`).
  */
+
+import { ConfigError } from '../core/errors.ts'
+import { checkBoolean, checkKeys, checkNumber, checkObject, checkOneOf, type NumberRule } from '../core/validate.ts'
 
 /** Carrier sense with binary exponential backoff (802.11 DCF style, also what RNode-class LoRa modems do). */
 export interface CsmaConfig {
@@ -64,8 +69,23 @@ export interface SimRadioConfig {
   pathLossExponent: number
   /** Path loss at the 1 m reference distance, dB (free space: 40.0 at 2.4 GHz, 31.2 at 868 MHz). */
   referenceLossDb: number
-  /** Log-normal shadowing sigma, dB, sampled per frame per receiver (log-distance only). 0 = none. */
+  /**
+   * Log-normal shadowing sigma, dB (log-distance only; 0 = none). Shadowing is a property of a link,
+   * not of a frame: one value per node pair, the same in both directions, fixed while the two nodes
+   * stand still and decorrelating as they move (see `shadowingCorrelationM`). Per-frame randomness
+   * comes from the reception curve (`transitionDb`). Larger: more links much better or worse than
+   * their distance suggests, so topologies are less regular.
+   */
   shadowingDb: number
+  /**
+   * Shadowing decorrelation distance, metres (Gudmundson's model): after the two ends of a link have
+   * moved a total of Δ metres, its shadowing keeps correlation exp(−Δ / this) with the old value.
+   * Small: a moving node's links change quality within a few metres (dense clutter); large: links keep
+   * their quality over long moves (open terrain). Infinity freezes each link's shadowing for good.
+   * 3GPP TR 38.901 (Table 7.5-6) uses 10–13 m for street-level urban micro-cells, 37–50 m urban
+   * macro, 37–120 m rural.
+   */
+  shadowingCorrelationM: number
   /** Noise floor, dBm (thermal noise over the channel bandwidth plus the receiver noise figure). */
   noiseFloorDbm: number
   /**
@@ -75,9 +95,13 @@ export interface SimRadioConfig {
    */
   transitionDb: number
   /**
-   * Capture, dB. null: any overlapping signal destroys the frame being received. Otherwise the frame
-   * the receiver locked onto survives if its power exceeds the sum of all interferers plus noise by at
-   * least this much for the whole overlap. Frames arriving while locked are always lost.
+   * Capture, dB (≥ 0), or null: any overlapping signal destroys the frame being received. Otherwise the
+   * frame the receiver locked onto survives an overlap iff, at every moment of it, (1) its power exceeds
+   * the sum of the interferers (noise not included, as ns-2's CPThresh and LoRa co-SF capture) by at
+   * least this much, and (2) interference plus noise still leaves it decodable: unit disk, its SINR is
+   * at least the SNR a frame has at the edge of the range (sensitivity − noise floor); log-distance,
+   * the decode draw at the end uses the SINR instead of the SNR (power lowered by the noise rise
+   * 10·log10(1 + I/N)). Frames arriving while locked are always lost.
    */
   captureThresholdDb: number | null
   csma: CsmaConfig
@@ -85,7 +109,10 @@ export interface SimRadioConfig {
   dutyCycle: number
   /** Duty-cycle window, ms (regulators use one hour). */
   dutyCycleWindowMs: number
-  /** Frames waiting in the tx queue (not counting the one on air); beyond it send() emits 'dropped' ERR_QUEUE_FULL. */
+  /**
+   * Frames waiting in the tx queue (not counting the one on air), urgent ones included; a frame sent to
+   * a full queue is reported 'dropped' ERR_QUEUE_FULL (from a later event, never inside send()).
+   */
   queueLimit: number
   /** A frame that has waited this long (carrier sense, duty cycle) is emitted 'dropped' ERR_EXPIRED, ms. */
   queueTtlMs: number
@@ -135,6 +162,7 @@ export const DEFAULT_SIM_RADIO: SimRadioConfig = Object.freeze({
   pathLossExponent: 3,
   referenceLossDb: 40.05, // free space at 1 m, 2.4 GHz
   shadowingDb: 4,
+  shadowingCorrelationM: 20, // street-level outdoor MANET: between 3GPP UMi (10–13 m) and UMa (37–50 m)
   noiseFloorDbm: -94, // −174 dBm/Hz + 10·log10(22 MHz) + 6.6 dB noise figure
   transitionDb: 1,
   captureThresholdDb: 10, // ns-2 CPThresh
@@ -162,6 +190,7 @@ export const LORA_SIM_RADIO: Partial<SimRadioConfig> = Object.freeze({
   pathLossExponent: 3.2,
   referenceLossDb: 31.2, // free space at 1 m, 868 MHz
   shadowingDb: 4,
+  shadowingCorrelationM: 50, // nodes over km of suburban/rural ground: 3GPP UMa NLOS 50 m (RMa 37–120 m)
   noiseFloorDbm: -117, // −174 + 10·log10(125 kHz) + 6 dB
   transitionDb: 1,
   captureThresholdDb: 6, // LoRa co-spreading-factor capture
@@ -172,12 +201,69 @@ export const LORA_SIM_RADIO: Partial<SimRadioConfig> = Object.freeze({
   queueTtlMs: 300_000,
 }) as Partial<SimRadioConfig>
 
+/**
+ * The accepted range of every numeric setting, and why. Bounds are physical plausibility plus what
+ * keeps the simulation well-defined: a value outside them is a unit mistake or would stall virtual
+ * time (a 1e-300 ms backoff slot never advances the clock), so it is refused rather than simulated.
+ */
+export const SIM_RADIO_LIMITS = Object.freeze({
+  /** At least the 1 m path-loss reference distance (below it log-distance power is flat); 1000 km is beyond any horizon. */
+  range: { min: 1, max: 1e6 },
+  /** 1 bit/s up to 1 Gbit/s: a 1-byte frame then still lasts 8 ns, above the medium's 1 ns time resolution. */
+  bitrate: { min: 1, max: 1e9 },
+  /** Room for a link header (16 bytes) up to a 64 KiB frame. */
+  mtu: { min: 16, max: 65_535, integer: true },
+  loss: { min: 0, max: 1 },
+  /** Up to 10 s (LoRa SF12 with a long wake-up preamble is 1–2 s). */
+  preambleMs: { min: 0, max: 10_000 },
+  /** Positive, at most 1000 km. Values below `range` act as `range`. */
+  interferenceRange: { gt: 0, max: 1e6 },
+  /** −50..+60 dBm (10 nW .. 1 kW): anything else is almost surely mW or W given as dBm. */
+  txPowerDbm: { min: -50, max: 60 },
+  /** 1 (waveguide-like corridors) to 8 (deep indoor, ground level); free space is 2. */
+  pathLossExponent: { min: 1, max: 8 },
+  /** 0..120 dB at 1 m (free space: 12 dB at 100 MHz, 68 dB at 60 GHz). */
+  referenceLossDb: { min: 0, max: 120 },
+  /** 0..20 dB (measured sigmas are 2–12 dB). */
+  shadowingDb: { min: 0, max: 20 },
+  /** 0.1 m (anything shorter is fast fading, not shadowing) to Infinity (frozen link shadowing). */
+  shadowingCorrelationM: { min: 0.1, allowInfinity: true },
+  /** −180 dBm (thermal noise in 1 Hz is −174) to 0 dBm. */
+  noiseFloorDbm: { min: -180, max: 0 },
+  /** 0 (a hard threshold at the sensitivity) to 20 dB (a wider curve is not a radio). */
+  transitionDb: { min: 0, max: 20 },
+  /** 0..60 dB: no frame is captured against interference stronger than itself. */
+  captureThresholdDb: { min: 0, max: 60 },
+  /**
+   * 1 µs (faster than any radio's clear-channel assessment; 802.11a: 9 µs) to 1 s (LoRa SF12 CAD is
+   * ~65 ms). The lower bound also keeps every backoff a real step of virtual time.
+   */
+  slotMs: { min: 0.001, max: 1000 },
+  /**
+   * At least 2 slots: a window of 1 always draws a zero backoff, so a radio would re-sense a busy
+   * channel at the same instant forever. At most 2^20 slots.
+   */
+  minWindow: { min: 2, max: 2 ** 20, integer: true },
+  maxWindow: { min: 2, max: 2 ** 20, integer: true },
+  /** 1 .. 1e6 busy checks, or Infinity (never give up; queueTtlMs bounds the wait). */
+  maxAttempts: { min: 1, max: 1e6, integer: true, allowInfinity: true },
+  /** (0, 1]; 1 = unlimited. */
+  dutyCycle: { gt: 0, max: 1 },
+  /** 1 ms to 24 h (regulators use 1 h). */
+  dutyCycleWindowMs: { min: 1, max: 86_400_000 },
+  /** 1 .. 100 000 frames: every queue has a cap (DESIGN.md §9). */
+  queueLimit: { min: 1, max: 100_000, integer: true },
+  /** At least 1 ms, or Infinity (never expire). */
+  queueTtlMs: { min: 1, allowInfinity: true },
+} satisfies Record<string, NumberRule>)
+
 const FIELDS = Object.keys(DEFAULT_SIM_RADIO) as Array<keyof SimRadioConfig>
 const CSMA_FIELDS = Object.keys(DEFAULT_CSMA) as Array<keyof CsmaConfig>
 
 /**
  * Merge `partial` over `base` (csma merged field by field) and validate. Unknown fields are refused,
- * so a typo in a scenario file does not silently fall back to a default.
+ * so a typo in a scenario file does not silently fall back to a default. Throws `ConfigError` whose
+ * `path` is `${path}.<field>` (or `${path}.csma.<field>`).
  */
 export function resolveSimRadioConfig(
   partial?: Partial<SimRadioConfig>,
@@ -185,86 +271,49 @@ export function resolveSimRadioConfig(
   path = 'radio',
 ): SimRadioConfig {
   if (partial === undefined) return validateSimRadioConfig({ ...base, csma: { ...base.csma } }, path)
-  if (partial === null || typeof partial !== 'object') throw new TypeError(`${path} must be an object, got ${String(partial)}`)
-  for (const k of Object.keys(partial)) {
-    if (!(FIELDS as string[]).includes(k)) throw new TypeError(`${path}.${k} is not a radio setting (known: ${FIELDS.join(', ')})`)
-  }
-  const csmaPart = partial.csma as Partial<CsmaConfig> | undefined
-  if (csmaPart !== undefined) {
-    if (csmaPart === null || typeof csmaPart !== 'object') throw new TypeError(`${path}.csma must be an object, got ${String(csmaPart)}`)
-    for (const k of Object.keys(csmaPart)) {
-      if (!(CSMA_FIELDS as string[]).includes(k)) throw new TypeError(`${path}.csma.${k} is not a csma setting (known: ${CSMA_FIELDS.join(', ')})`)
-    }
-  }
-  const merged: SimRadioConfig = { ...base }
-  for (const k of FIELDS) if (partial[k] !== undefined) (merged as unknown as Record<string, unknown>)[k] = partial[k]
-  merged.csma = { ...base.csma }
-  if (csmaPart) for (const k of CSMA_FIELDS) if (csmaPart[k] !== undefined) (merged.csma as unknown as Record<string, unknown>)[k] = csmaPart[k]
-  return validateSimRadioConfig(merged, path)
+  const part = checkObject(path, partial)
+  checkKeys(path, part, FIELDS)
+  const csmaPart = part.csma === undefined ? undefined : checkObject(`${path}.csma`, part.csma)
+  if (csmaPart !== undefined) checkKeys(`${path}.csma`, csmaPart, CSMA_FIELDS)
+  const merged: Record<string, unknown> = { ...base }
+  for (const k of FIELDS) if (part[k] !== undefined) merged[k] = part[k]
+  const csma: Record<string, unknown> = { ...base.csma }
+  if (csmaPart) for (const k of CSMA_FIELDS) if (csmaPart[k] !== undefined) csma[k] = csmaPart[k]
+  merged.csma = csma
+  return validateSimRadioConfig(merged as unknown as SimRadioConfig, path)
 }
 
-function num(path: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${path} must be a number, got ${describe(v)}`)
-  return v
-}
-function describe(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v)
-}
-function finite(path: string, v: unknown): number {
-  const n = num(path, v)
-  if (!Number.isFinite(n)) throw new RangeError(`${path} must be finite, got ${n}`)
-  return n
-}
-function positive(path: string, v: unknown, allowInfinity = false): number {
-  const n = num(path, v)
-  if (!(n > 0)) throw new RangeError(`${path} must be > 0, got ${n}`)
-  if (!allowInfinity && n === Infinity) throw new RangeError(`${path} must be finite, got ${n}`)
-  return n
-}
-function nonNegative(path: string, v: unknown): number {
-  const n = finite(path, v)
-  if (n < 0) throw new RangeError(`${path} must be >= 0, got ${n}`)
-  return n
-}
-function integer(path: string, v: unknown, min: number): number {
-  const n = num(path, v)
-  if (!Number.isInteger(n) || n < min) throw new RangeError(`${path} must be an integer >= ${min}, got ${n}`)
-  return n
-}
-
-/** Throws TypeError/RangeError naming the first bad field; returns `c` unchanged. */
+/** Throws ConfigError naming the first bad field (`${path}.<field>`); returns `c` unchanged. */
 export function validateSimRadioConfig(c: SimRadioConfig, path = 'radio'): SimRadioConfig {
-  positive(`${path}.range`, c.range)
-  positive(`${path}.bitrate`, c.bitrate)
-  integer(`${path}.mtu`, c.mtu, 1)
-  const loss = finite(`${path}.loss`, c.loss)
-  if (loss < 0 || loss > 1) throw new RangeError(`${path}.loss must be in [0, 1], got ${loss}`)
-  nonNegative(`${path}.preambleMs`, c.preambleMs)
-  if (c.propagation !== 'unit-disk' && c.propagation !== 'log-distance') {
-    throw new RangeError(`${path}.propagation must be 'unit-disk' or 'log-distance', got ${describe(c.propagation)}`)
-  }
-  if (c.interferenceRange !== null) positive(`${path}.interferenceRange`, c.interferenceRange)
-  finite(`${path}.txPowerDbm`, c.txPowerDbm)
-  positive(`${path}.pathLossExponent`, c.pathLossExponent)
-  finite(`${path}.referenceLossDb`, c.referenceLossDb)
-  nonNegative(`${path}.shadowingDb`, c.shadowingDb)
-  finite(`${path}.noiseFloorDbm`, c.noiseFloorDbm)
-  nonNegative(`${path}.transitionDb`, c.transitionDb)
-  if (c.captureThresholdDb !== null) finite(`${path}.captureThresholdDb`, c.captureThresholdDb)
-  const cs = c.csma
-  if (cs === null || typeof cs !== 'object') throw new TypeError(`${path}.csma must be an object, got ${String(cs)}`)
-  if (typeof cs.enabled !== 'boolean') throw new TypeError(`${path}.csma.enabled must be a boolean, got ${describe(cs.enabled)}`)
-  positive(`${path}.csma.slotMs`, cs.slotMs)
-  integer(`${path}.csma.minWindow`, cs.minWindow, 1)
-  integer(`${path}.csma.maxWindow`, cs.maxWindow, 1)
-  if (cs.maxWindow < cs.minWindow) {
-    throw new RangeError(`${path}.csma.maxWindow must be >= csma.minWindow (${cs.minWindow}), got ${cs.maxWindow}`)
-  }
-  if (cs.maxAttempts !== Infinity) integer(`${path}.csma.maxAttempts`, cs.maxAttempts, 1)
-  const dc = finite(`${path}.dutyCycle`, c.dutyCycle)
-  if (!(dc > 0) || dc > 1) throw new RangeError(`${path}.dutyCycle must be in (0, 1], got ${dc}`)
-  positive(`${path}.dutyCycleWindowMs`, c.dutyCycleWindowMs)
-  integer(`${path}.queueLimit`, c.queueLimit, 1)
-  positive(`${path}.queueTtlMs`, c.queueTtlMs, true)
+  const L = SIM_RADIO_LIMITS
+  const f = (k: keyof typeof L, v: unknown): number => checkNumber(`${path}.${k}`, v, L[k])
+  checkObject(path, c)
+  f('range', c.range)
+  f('bitrate', c.bitrate)
+  f('mtu', c.mtu)
+  f('loss', c.loss)
+  f('preambleMs', c.preambleMs)
+  checkOneOf(`${path}.propagation`, c.propagation, ['unit-disk', 'log-distance'] as const)
+  if (c.interferenceRange !== null) f('interferenceRange', c.interferenceRange)
+  f('txPowerDbm', c.txPowerDbm)
+  f('pathLossExponent', c.pathLossExponent)
+  f('referenceLossDb', c.referenceLossDb)
+  f('shadowingDb', c.shadowingDb)
+  f('shadowingCorrelationM', c.shadowingCorrelationM)
+  f('noiseFloorDbm', c.noiseFloorDbm)
+  f('transitionDb', c.transitionDb)
+  if (c.captureThresholdDb !== null) f('captureThresholdDb', c.captureThresholdDb)
+  const cs = checkObject(`${path}.csma`, c.csma)
+  const g = (k: 'slotMs' | 'minWindow' | 'maxWindow' | 'maxAttempts'): number => checkNumber(`${path}.csma.${k}`, cs[k], L[k])
+  checkBoolean(`${path}.csma.enabled`, cs.enabled)
+  g('slotMs')
+  const minWindow = g('minWindow')
+  const maxWindow = g('maxWindow')
+  if (maxWindow < minWindow) throw new ConfigError(`${path}.csma.maxWindow`, `must be >= csma.minWindow (${minWindow}), got ${maxWindow}`)
+  g('maxAttempts')
+  f('dutyCycle', c.dutyCycle)
+  f('dutyCycleWindowMs', c.dutyCycleWindowMs)
+  f('queueLimit', c.queueLimit)
+  f('queueTtlMs', c.queueTtlMs)
   return c
 }

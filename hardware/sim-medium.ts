@@ -4,16 +4,19 @@
  *
  * When a radio starts a transmission the medium finds every node the signal can matter to (a uniform
  * grid over node positions, widened by how far nodes may have moved since it was built), computes
- * distance at the transmission start, honours scripted link-downs, computes received power (and
- * shadowing), and schedules one `Arrival` per receiver at start + propagation delay.
+ * distance at the transmission start, honours scripted link-downs, computes received power (plus
+ * the link's shadowing, shadowing.ts), and schedules one `Arrival` per receiver at start +
+ * propagation delay.
  */
 import { isNodeAddr } from '../core/addr.ts'
+import { ConfigError } from '../core/errors.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import type { SeededRng } from '../core/rng.ts'
 import type { Scheduler } from '../core/scheduler.ts'
 import type { Mobility, Position } from './mobility.ts'
 import { derivePhysics, reachM } from './propagation.ts'
 import { Arrival, type Transmission } from './reception.ts'
+import { LinkShadowing, SHADOWING_MAX_NODES } from './shadowing.ts'
 import { resolveSimRadioConfig, SPEED_OF_LIGHT_M_PER_MS, type SimRadioConfig } from './sim-defaults.ts'
 import { SimRadio, type SimMediumPort } from './sim-radio.ts'
 import { UniformGrid } from './spatial-index.ts'
@@ -38,6 +41,7 @@ export class SimMedium implements SimMediumPort {
   /** The medium-wide radio settings (each node may override some). */
   readonly config: Readonly<SimRadioConfig>
   private readonly rng: SeededRng
+  private readonly shadowing: LinkShadowing
   private readonly byId = new Map<number, number>()
   private readonly radios: SimRadio[] = []
   private readonly mobs: Mobility[] = []
@@ -64,18 +68,24 @@ export class SimMedium implements SimMediumPort {
     if (o.metrics !== undefined && !(o.metrics instanceof MetricsRegistry)) throw new TypeError('SimMedium metrics must be a MetricsRegistry')
     this.scheduler = s
     this.rng = o.rng
+    this.shadowing = new LinkShadowing(o.rng.fork('shadowing'))
     this.metrics = o.metrics ?? new MetricsRegistry()
     this.config = Object.freeze(resolveSimRadioConfig(o.radio, undefined, 'radio'))
   }
 
-  /** Add node `id` (its address, a positive integer) moving by `mobility`; returns its radio. */
+  /**
+   * Add node `id` (its address, a positive integer) moving by `mobility`; returns its radio. `radio`
+   * overrides the medium's settings for this node; a bad value throws ConfigError with path
+   * `nodes.<id>.radio.<field>`.
+   */
   addNode(id: number, mobility: Mobility, radio?: Partial<SimRadioConfig>): SimRadio {
     if (!isNodeAddr(id)) throw new RangeError(`node id must be an integer in [1, ${0x7fffffff}], got ${id}`)
     if (this.byId.has(id)) throw new RangeError(`node ${id} is already on the medium`)
+    if (this.radios.length >= SHADOWING_MAX_NODES) throw new RangeError(`a medium holds at most ${SHADOWING_MAX_NODES} nodes`)
     if (!mobility || typeof mobility.position !== 'function') throw new TypeError(`node ${id} mobility must have a position(tMs) method`)
-    const cfg = Object.freeze(resolveSimRadioConfig(radio, this.config, `node ${id} radio`))
+    const cfg = Object.freeze(resolveSimRadioConfig(radio, this.config, `nodes.${id}.radio`))
     if (cfg.propagation !== this.config.propagation) {
-      throw new RangeError(`node ${id} radio.propagation must match the medium's (${this.config.propagation}), got ${cfg.propagation}`)
+      throw new ConfigError(`nodes.${id}.radio.propagation`, `must match the medium's (${this.config.propagation}), got ${cfg.propagation}`)
     }
     const v = mobility.maxSpeed
     const speed = typeof v === 'number' && v >= 0 ? v : Infinity
@@ -171,8 +181,10 @@ export class SimMedium implements SimMediumPort {
   }
 
   /**
-   * Whether `b` can decode `a` at now, ignoring interference and randomness: unit disk within range,
-   * log-distance mean power at or above `b`'s sensitivity (≥ 50 % reception); same bitrate; link up.
+   * Whether `b` can decode `a` at now, ignoring interference, shadowing and randomness: unit disk
+   * within range, log-distance mean power at or above `b`'s sensitivity (≥ 50 % reception without
+   * shadowing); same bitrate; link up. (Shadowing is left out so that asking never draws randomness
+   * and cannot change a run.)
    */
   inRange(a: number, b: number): boolean {
     const i = this.indexOf(a), j = this.indexOf(b)
@@ -272,7 +284,11 @@ export class SimMedium implements SimMediumPort {
       let lockable: boolean
       const receiver = rx.receiver
       if (logDistance) {
-        if (p.shadowingDb > 0) dbm += receiver.rng.normal(0, p.shadowingDb)
+        if (p.shadowingDb > 0) {
+          const corr = Math.min(from.config.shadowingCorrelationM, rx.config.shadowingCorrelationM)
+          const moving = this.speed[s] !== 0 || this.speed[j] !== 0
+          dbm += p.shadowingDb * this.shadowing.z(s, from.id, sx, sy, j, rx.id, this.px[j], this.py[j], moving, corr, now)
+        }
         const q = rx.physics
         if (dbm < q.senseThresholdDbm) continue
         lockable = dbm >= q.lockThresholdDbm

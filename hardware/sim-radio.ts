@@ -4,7 +4,11 @@
  * (reception.ts). Made by `SimMedium.addNode`, not directly.
  *
  * Sending a frame, in order:
- * 1. Refused with ERR_QUEUE_FULL if `queueLimit` frames are already waiting.
+ * 1. Refused with ERR_QUEUE_FULL if `queueLimit` frames are already waiting (reported from a later
+ *    event at the same instant: no 'sent' or 'dropped' is ever emitted inside send()). An urgent frame
+ *    (`send(f, { urgent: true })`, link-level acks) goes behind the urgent frames already waiting and
+ *    ahead of all other waiting frames; it still waits for the frame on air, the duty cycle and carrier
+ *    sense, and inherits any backoff in progress (the backoff belongs to the radio, as in 802.11).
  * 2. At the head of the queue: dropped ERR_EXPIRED once it has waited `queueTtlMs`; dropped
  *    ERR_DUTY_CYCLE if its airtime exceeds the whole budget; otherwise it waits until the budget
  *    admits it (dutyCycleWaits, counted once per frame).
@@ -26,8 +30,8 @@ import { airtimeMs } from './airtime.ts'
 import { checkFrame } from './check-frame.ts'
 import { DutyCycleBudget } from './duty-cycle.ts'
 import type { RadioPhysics } from './propagation.ts'
-import type { Radio, RadioEvents, RadioState } from './radio.ts'
-import { Receiver } from './reception.ts'
+import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
+import { Receiver, TIME_EPS_MS } from './reception.ts'
 import type { CsmaConfig, SimRadioConfig } from './sim-defaults.ts'
 
 /** What a SimRadio needs from its medium. */
@@ -50,6 +54,7 @@ interface Waiting {
   busyChecks: number
   cw: number
   waitedForDutyCycle: boolean
+  urgent: boolean
 }
 
 export class SimRadio extends Emitter<RadioEvents> implements Radio {
@@ -66,6 +71,12 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
   private readonly queue: Waiting[] = []
   private onAir = false
   private timer: Timer | null = null
+  /** The pending timer waits for the duty-cycle budget (an urgent frame may re-evaluate it). */
+  private timerForBudget = false
+  /** Urgent frames at the front of the queue. */
+  private urgentWaiting = 0
+  /** Inside send(): drops are deferred to a later event. */
+  private inSend = false
   private postBackoffUntil = -Infinity
   private readonly wake = (): void => {
     this.timer = null
@@ -111,25 +122,52 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
     return airtimeMs(bytes, this.bitrate, this.config.preambleMs)
   }
 
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, opts?: SendOptions): void {
     checkFrame(frame, this.mtu, this.state === 'down')
+    const urgent = opts?.urgent === true
     const bytes = frame.slice()
     if (this.queue.length >= this.config.queueLimit) {
-      this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.config.queueLimit} frames)`)
+      this.scheduler.at(0, () => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.config.queueLimit} frames)`))
       return
     }
-    this.queue.push({
+    const f: Waiting = {
       bytes,
       expiresAt: this.scheduler.now() + this.config.queueTtlMs,
       busyChecks: 0,
       cw: this.csma.minWindow,
       waitedForDutyCycle: false,
-    })
-    if (!this.onAir && this.timer === null) this.pump()
+      urgent,
+    }
+    if (urgent) this.queue.splice(this.urgentWaiting++, 0, f)
+    else this.queue.push(f)
+    if (this.onAir) return
+    if (this.timer !== null) {
+      // A new head waiting on the budget: its own (maybe shorter) airtime may fit sooner.
+      if (!(urgent && this.queue[0] === f && this.timerForBudget)) return
+      this.timer.cancel()
+      this.timer = null
+    }
+    this.inSend = true
+    try {
+      this.pump()
+    } finally {
+      this.inSend = false
+    }
   }
 
-  private sleep(delayMs: number): void {
-    this.timer = this.scheduler.at(delayMs > 0 ? delayMs : 0, this.wake)
+  /**
+   * Wake up after `delayMs`. A positive wait is at least TIME_EPS_MS, so floating-point rounding can
+   * never keep the radio re-checking at one instant.
+   */
+  private sleep(delayMs: number, forBudget = false): void {
+    this.timerForBudget = forBudget
+    this.timer = this.scheduler.at(delayMs > 0 ? Math.max(delayMs, TIME_EPS_MS) : 0, this.wake)
+  }
+
+  private take(): Waiting {
+    const f = this.queue.shift()!
+    if (f.urgent) this.urgentWaiting--
+    return f
   }
 
   /** Move the head of the queue forward: expire, wait for the budget, sense, or transmit. */
@@ -139,7 +177,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
     while (this.state !== 'down' && !this.onAir && this.timer === null && q.length > 0) {
       const f = q[0]
       if (now >= f.expiresAt) {
-        q.shift()
+        this.take()
         this.drop(f.bytes, ErrorCodes.EXPIRED, `frame waited ${this.config.queueTtlMs} ms in the tx queue`)
         continue
       }
@@ -147,7 +185,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
       if (!this.budget.unlimited) {
         const t0 = this.budget.earliestStart(now, d)
         if (t0 === Infinity) {
-          q.shift()
+          this.take()
           this.drop(f.bytes, ErrorCodes.DUTY_CYCLE,
             `frame needs ${d} ms of airtime, more than the whole duty-cycle budget of ${this.budget.capacityMs} ms`)
           continue
@@ -157,7 +195,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
             f.waitedForDutyCycle = true
             this.counters.dutyCycleWaits.inc()
           }
-          this.sleep(Math.min(t0, f.expiresAt) - now)
+          this.sleep(Math.min(t0, f.expiresAt) - now, true)
           return
         }
       }
@@ -169,7 +207,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
         if (this.receiver.busy(now)) {
           f.busyChecks++
           if (f.busyChecks >= this.csma.maxAttempts) {
-            q.shift()
+            this.take()
             this.drop(f.bytes, ErrorCodes.CHANNEL_BUSY, `channel busy at ${f.busyChecks} carrier-sense checks`)
             continue
           }
@@ -180,7 +218,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
           return
         }
       }
-      q.shift()
+      this.take()
       this.transmit(f.bytes, d, now)
       return
     }
@@ -208,6 +246,10 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
   }
 
   private drop(bytes: Uint8Array, code: ErrorCode, reason: string): void {
+    if (this.inSend) {
+      this.scheduler.at(0, () => this.drop(bytes, code, reason))
+      return
+    }
     this.counters.dropped.inc()
     this.emit('dropped', { bytes, code, reason })
   }
@@ -218,6 +260,7 @@ export class SimRadio extends Emitter<RadioEvents> implements Radio {
     this.timer?.cancel()
     this.timer = null
     this.receiver.close()
+    this.urgentWaiting = 0
     for (const f of this.queue.splice(0)) this.drop(f.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
     this.emit('state', { state: 'down', reason: 'closed' })
   }

@@ -1,0 +1,62 @@
+/**
+ * Config validation shared by every layer's defaults module: each check names the field path and
+ * throws ConfigError (`radio.range: must be > 0, got -3`), so a scenario, a daemon config and a
+ * constructor report bad values the same way.
+ */
+import { ConfigError } from './errors.ts'
+
+export interface NumberRule {
+  /** Inclusive lower bound. */
+  min?: number
+  /** Inclusive upper bound. */
+  max?: number
+  /** Exclusive lower bound. */
+  gt?: number
+  integer?: boolean
+  /** Accept Infinity (otherwise only finite numbers). */
+  allowInfinity?: boolean
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)
+  if (v === null || v === undefined || typeof v !== 'object') return String(v)
+  return Array.isArray(v) ? 'a list' : 'an object'
+}
+
+export function checkNumber(path: string, v: unknown, rule: NumberRule = {}): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(path, `must be a number, got ${describe(v)}`)
+  if (v === Infinity && rule.allowInfinity) return v
+  if (!Number.isFinite(v)) throw new ConfigError(path, `must be finite, got ${v}`)
+  if (rule.integer && !Number.isInteger(v)) throw new ConfigError(path, `must be an integer, got ${v}`)
+  if (rule.gt !== undefined && !(v > rule.gt)) throw new ConfigError(path, `must be > ${rule.gt}, got ${v}`)
+  if (rule.min !== undefined && v < rule.min) throw new ConfigError(path, `must be >= ${rule.min}, got ${v}`)
+  if (rule.max !== undefined && v > rule.max) throw new ConfigError(path, `must be <= ${rule.max}, got ${v}`)
+  return v
+}
+
+export function checkBoolean(path: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(path, `must be true or false, got ${describe(v)}`)
+  return v
+}
+
+export function checkOneOf<T extends string>(path: string, v: unknown, options: readonly T[]): T {
+  if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) {
+    throw new ConfigError(path, `must be one of ${options.join(', ')}, got ${describe(v)}`)
+  }
+  return v as T
+}
+
+/** A plain object (not null, not a list). */
+export function checkObject(path: string, v: unknown): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(path, `must be a mapping of fields, got ${describe(v)}`)
+  return v as Record<string, unknown>
+}
+
+/** Every key of `obj` is one of `known`; otherwise a ConfigError naming the unknown field. */
+export function checkKeys(path: string, obj: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) {
+      throw new ConfigError(path ? `${path}.${k}` : k, `unknown field (known: ${known.join(', ')})`)
+    }
+  }
+}
