@@ -1,8 +1,11 @@
 /**
  * Tunables of flooding (adhoc/flood.ts), with defaults and their trade-offs. Validate with
- * `validateFloodConfig(partial)`: defaults filled in, a `RangeError` naming the field for a bad
- * value or an unknown field.
+ * `validateFloodConfig(partial, path = 'flood')`: defaults filled in, a `ConfigError` whose `path`
+ * names the field (`protocolConfig.ttl: must be >= 1, got 0` when a scenario passes
+ * 'protocolConfig') for a bad value or an unknown field.
  */
+import { ConfigError } from '../core/errors.ts'
+import { checkKeys, checkNumber, checkObject, type NumberRule } from '../core/validate.ts'
 
 export interface FloodConfig {
   /**
@@ -28,7 +31,11 @@ export interface FloodConfig {
    * an evicted origin's old duplicates would be accepted once more.
    */
   dedupMaxOrigins: number
-  /** Consecutive packets behind an origin's window that re-synchronise it (a restarted origin). */
+  /**
+   * Strictly consecutive packets of an origin, each far behind its window (adhoc/dedup.ts: over
+   * 65 536 numbers), that show it restarted its numbering and re-synchronise the window; one a
+   * quarter of the space behind is enough on its own. 0 = never.
+   */
   dedupResyncAfter: number
   /** Rebroadcasts waiting for their jitter at once; beyond it a relay drops (counted `forwardDrops`). */
   maxPendingForwards: number
@@ -45,28 +52,27 @@ export const DEFAULT_FLOOD_CONFIG: Readonly<FloodConfig> = Object.freeze({
 
 export type FloodConfigInput = Partial<FloodConfig> | Readonly<Record<string, unknown>>
 
-const RULES: Record<keyof FloodConfig, { lo: number; hi: number; int: boolean; pow2?: boolean }> = {
-  maxJitterMs: { lo: 0, hi: 600_000, int: false },
-  ttl: { lo: 1, hi: 255, int: true },
-  dedupWindow: { lo: 32, hi: 4096, int: true, pow2: true },
-  dedupMaxOrigins: { lo: 1, hi: 1_048_576, int: true },
-  dedupResyncAfter: { lo: 0, hi: 1000, int: true },
-  maxPendingForwards: { lo: 1, hi: 1_048_576, int: true },
+const RULES: Record<keyof FloodConfig, NumberRule & { powerOfTwo?: boolean }> = {
+  maxJitterMs: { min: 0, max: 600_000 },
+  ttl: { min: 1, max: 255, integer: true },
+  dedupWindow: { min: 32, max: 4096, integer: true, powerOfTwo: true },
+  dedupMaxOrigins: { min: 1, max: 1_048_576, integer: true },
+  dedupResyncAfter: { min: 0, max: 1000, integer: true },
+  maxPendingForwards: { min: 1, max: 1_048_576, integer: true },
 }
 
-export function validateFloodConfig(partial: FloodConfigInput = {}): FloodConfig {
-  if (partial === null || typeof partial !== 'object') throw new RangeError(`FloodConfig must be an object, got ${JSON.stringify(partial)}`)
+const FIELDS = Object.keys(RULES) as (keyof FloodConfig)[]
+
+/** Defaults filled in, every field checked. Throws `ConfigError` with `path` = `${path}.field`. */
+export function validateFloodConfig(partial: FloodConfigInput = {}, path = 'flood'): FloodConfig {
+  const obj = checkObject(path, partial)
+  checkKeys(path, obj, FIELDS)
   const out: Record<string, unknown> = { ...DEFAULT_FLOOD_CONFIG }
-  for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined) continue
-    if (!Object.hasOwn(RULES, key)) throw new RangeError(`FloodConfig.${key} is not a flood setting; known: ${Object.keys(RULES).join(', ')}`)
-    out[key] = value
-  }
-  for (const [key, r] of Object.entries(RULES)) {
-    const v = out[key]
-    const what = `${r.int ? 'an integer' : 'a number'} in [${r.lo}, ${r.hi}]${r.pow2 ? ' that is a power of two' : ''}`
-    const ok = typeof v === 'number' && Number.isFinite(v) && v >= r.lo && v <= r.hi && (!r.int || Number.isInteger(v)) && (!r.pow2 || (v & (v - 1)) === 0)
-    if (!ok) throw new RangeError(`FloodConfig.${key} must be ${what}, got ${JSON.stringify(v)}`)
+  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
+  for (const key of FIELDS) {
+    const at = path ? `${path}.${key}` : key
+    const v = checkNumber(at, out[key], RULES[key])
+    if (RULES[key].powerOfTwo && (v & (v - 1)) !== 0) throw new ConfigError(at, `must be a power of two, got ${v}`)
   }
   return out as unknown as FloodConfig
 }

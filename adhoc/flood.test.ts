@@ -1,14 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BROADCAST, groupAddr } from '../core/addr.ts'
-import { SpinmeshError } from '../core/errors.ts'
+import { ConfigError, SpinmeshError } from '../core/errors.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { MockMedium } from '../hardware/mock-radio.ts'
 import type { Delivery } from './net-protocol.ts'
 import { Flood, type FloodForwardCandidate } from './flood.ts'
-import type { FloodConfig } from './flood-defaults.ts'
+import { DEFAULT_FLOOD_CONFIG, validateFloodConfig, type FloodConfig } from './flood-defaults.ts'
 import { LinkLayer } from './link.ts'
 
 interface FloodNet {
@@ -176,14 +176,45 @@ test('send() checks; close() cancels waiting rebroadcasts and detaches', () => {
   assert.is(code(() => f.send(BROADCAST, Uint8Array.of(1))), 'ERR_CLOSED')
 })
 
-test('config validation names the field; unknown fields are errors', () => {
+test('config errors are ConfigErrors naming the field under configPath; unknown fields are errors', () => {
   const t = floodNet(1, [])
-  const mk = (config: Record<string, unknown>) => () => new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(1), config })
-  assert.throws(mk({ ttl: 0 }), /FloodConfig\.ttl/)
-  assert.throws(mk({ maxJitterMs: -1 }), /FloodConfig\.maxJitterMs/)
-  assert.throws(mk({ dedupWindow: 33 }), /FloodConfig\.dedupWindow/)
-  assert.throws(mk({ jitter: 5 }), /FloodConfig\.jitter is not a flood setting/)
-  new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(1), config: { ttl: 4, maxJitterMs: 0 } }).close()
+  const err = (config: Record<string, unknown>, configPath?: string): string => {
+    try {
+      new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(1), config, configPath }).close()
+    } catch (e) {
+      assert.instance(e, ConfigError)
+      return (e as Error).message
+    }
+    return 'none'
+  }
+  assert.is(err({ ttl: 0 }), 'flood.ttl: must be >= 1, got 0')
+  assert.is(err({ ttl: 0 }, 'protocolConfig'), 'protocolConfig.ttl: must be >= 1, got 0')
+  assert.is(err({ maxJitterMs: -1 }), 'flood.maxJitterMs: must be >= 0, got -1')
+  assert.is(err({ dedupWindow: 33 }), 'flood.dedupWindow: must be a power of two, got 33')
+  assert.is(err({ ttl: 1.5 }), 'flood.ttl: must be an integer, got 1.5')
+  assert.match(err({ jitter: 5 }), /^flood\.jitter: unknown field/)
+  assert.is(err({ ttl: 4, maxJitterMs: 0 }), 'none')
+  assert.equal(validateFloodConfig({ ttl: 4 }, 'protocolConfig'), { ...DEFAULT_FLOOD_CONFIG, ttl: 4 })
+})
+
+test('a restarted origin (new random sequence start) is heard again; nothing is delivered twice', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const t = floodNet(3, chain(3), { seed })
+    for (let k = 0; k < 5; k++) t.scheduler.at(k * 10, () => t.floods[0].send(BROADCAST, Uint8Array.of(k)))
+    t.scheduler.run()
+    t.floods[0].close()
+    const again = new Flood({ link: t.links[0], scheduler: t.scheduler, rng: new SeededRng(`restart ${seed}`), metrics: t.metrics.scope('flood', 1) })
+    for (let k = 0; k < 10; k++) t.scheduler.at(k * 10, () => again.send(BROADCAST, Uint8Array.of(100 + k)))
+    t.scheduler.run()
+    // On a chain (no second path) each hop drops its first resyncAfter − 1 before re-synchronising.
+    const lost = DEFAULT_FLOOD_CONFIG.dedupResyncAfter - 1
+    for (const hop of [1, 2]) {
+      const after = t.got[hop].filter((d) => d.payload[0] >= 100).map((d) => d.payload[0])
+      assert.is(new Set(after).size, after.length)
+      assert.ok(after.length >= 10 - hop * lost, `seed ${seed}, hop ${hop}: ${after.length} of 10 after the restart`)
+      assert.is(t.got[hop].length - after.length, 5)
+    }
+  }
 })
 
 test('same seed, same deliveries and counters', () => {

@@ -11,8 +11,10 @@
  *   (adversary models: black hole, grey hole).
  * - Flooding never gives up on a packet, so it never emits 'undeliverable'.
  *
- * Counters (scope 'flood'): originated, forwarded (rebroadcasts put on the link), delivered,
- * duplicates, ttlExpired, filtered; also decodeErrors, forwardDrops (too many rebroadcasts waiting).
+ * Counters (scope 'flood'): originated (packets handed to the link), forwarded (rebroadcasts handed
+ * to the link — whether they reach the air is the link's txData* and txDropped*), delivered,
+ * duplicates, ttlExpired, filtered; also decodeErrors, forwardDrops (too many rebroadcasts waiting,
+ * or the link refused one).
  */
 import { BROADCAST, isGroupAddr, isNodeAddr, type Addr } from '../core/addr.ts'
 import { DecodeError, ErrorCodes, SpinmeshError } from '../core/errors.ts'
@@ -43,6 +45,8 @@ export interface FloodOptions {
   /** Counters of layer 'flood' for this node. */
   metrics?: MetricsScope
   config?: FloodConfigInput
+  /** Where `config` sits in the caller's configuration, for error paths; default 'flood'. */
+  configPath?: string
   /** false = do not rebroadcast this packet (adversary models); delivery is unaffected. */
   forwardFilter?: (p: FloodForwardCandidate) => boolean
 }
@@ -69,7 +73,7 @@ export class Flood extends Emitter<NetProtocolEvents> implements NetProtocol {
 
   constructor(o: FloodOptions) {
     super()
-    this.config = validateFloodConfig(o.config)
+    this.config = validateFloodConfig(o.config, o.configPath)
     this.port = o.link.port(Proto.FLOOD)
     this.address = o.link.address
     this.scheduler = o.scheduler

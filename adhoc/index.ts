@@ -10,12 +10,16 @@ export { Proto, trafficClass, type TrafficClass } from './protocols.ts'
 export { LinkLayer, type LinkLayerOptions } from './link.ts'
 export {
   ACK_SLACK_MS,
+  BEACON_FRAME_BYTES,
   DEFAULT_LINK_CONFIG,
+  LORA_LINK_CONFIG,
+  beaconAirtimeShare,
   resolveLinkTiming,
   validateLinkConfig,
   type LinkConfig,
   type LinkConfigInput,
   type LinkTiming,
+  type RadioTimingInfo,
 } from './link-defaults.ts'
 export {
   ACK_SIZE,

@@ -1,20 +1,30 @@
 /**
  * Every tunable of the link layer (adhoc/link.ts) in one place, with its default and the trade-off
- * it makes. `validateLinkConfig(partial)` fills in defaults and checks every field, throwing a
- * `RangeError` that names the field (`LinkConfig.maxRetries must be ...`); unknown fields are
- * errors too, so a typo never falls back silently to a default.
+ * it makes. `validateLinkConfig(partial, path = 'link')` fills in defaults and checks every field,
+ * throwing a `ConfigError` (core/errors.ts) whose `path` names the field (`link.maxRetries: must be
+ * >= 0, got -1`); unknown fields are errors too, so a typo never falls back silently to a default.
+ *
+ * `LORA_LINK_CONFIG` holds the values to lay over the defaults for LoRa-like radios (slow, 1 % duty
+ * cycle); `beaconAirtimeShare` says what share of the time a configuration spends beaconing, to
+ * check it against a duty-cycle budget.
  *
  * Two values can be derived from the radio (set them to 0): `ackTimeoutMs` and `retryBackoffMs`.
  * `resolveLinkTiming(config, radio)` computes them; see there for the formulas.
  */
-import { airtimeMs } from '../hardware/airtime.ts'
-import { ACK_SIZE } from './link-frame.ts'
+import { checkBoolean, checkKeys, checkNumber, checkObject } from '../core/validate.ts'
+import { ConfigError } from '../core/errors.ts'
+import { ACK_SIZE, BEACON_SIZE } from './link-frame.ts'
+
+/** Bytes of a beacon frame on air (docs/WIRE.md §3), for airtime budgets. */
+export const BEACON_FRAME_BYTES = BEACON_SIZE
 
 export interface LinkConfig {
   /**
    * Period of neighbour beacons, ms; 0 = send none (neighbours are then learnt from traffic only).
-   * 1000 ms is AODV's HELLO_INTERVAL. A beacon is 9 bytes: on LoRa (≈ 5 kbit/s, 1 % duty cycle)
-   * raise it to tens of seconds. Carried on air in 10 ms units: 10 ms .. 655 350 ms.
+   * 1000 ms is AODV's HELLO_INTERVAL. A beacon is 9 bytes (`BEACON_FRAME_BYTES`); its share of
+   * airtime is `beaconAirtimeShare`: on LoRa (5.47 kbit/s, 12.5 ms preamble, 1 % duty cycle) a
+   * beacon takes 25.7 ms, so 1 s beacons would use 2.6 × the whole duty budget (see
+   * `LORA_LINK_CONFIG`). Carried on air in 10 ms units: 10 ms .. 655 350 ms.
    */
   beaconIntervalMs: number
   /**
@@ -49,10 +59,11 @@ export interface LinkConfig {
    */
   reliableUnicast: boolean
   /**
-   * Time to wait for an ack, ms, counted from the radio's `sent` report (so time spent in the
-   * radio's own queue or waiting for duty cycle does not count). 0 = derived from the radio:
-   * airtime(ack) + 2 × airtime(mtu) + 5 ms, which lets the receiver finish one frame already
-   * queued ahead of its ack. Raise it for radios with long turnaround (KISS TXDELAY, serial links).
+   * Time to wait for an ack, ms, counted from the radio's `sent` report (so time spent in our own
+   * radio queue or waiting for our duty cycle does not count). 0 = derived from the radio, see
+   * `resolveLinkTiming`. The receiver sends acks with `urgent` (ahead of its queued frames), so its
+   * backlog does not delay them. Raise it for radios with long turnaround (KISS TXDELAY, serial
+   * links) and where the receiver's duty cycle may hold its ack.
    */
   ackTimeoutMs: number
   /**
@@ -79,7 +90,8 @@ export interface LinkConfig {
   /**
    * Guard against a radio that reports neither `sent` nor `dropped` for a reliable frame (the
    * Radio contract promises one): after this long the frame fails with ERR_EXPIRED, ms.
-   * 0 = wait forever. Keep it above the longest duty-cycle wait of the radio.
+   * 0 = wait forever. Keep it above the radio's tx-queue TTL (the longest a frame may legitimately
+   * wait there, e.g. for the duty cycle), or a frame is reported failed and then still sent.
    */
   radioReportTimeoutMs: number
 
@@ -92,8 +104,10 @@ export interface LinkConfig {
   /** Senders tracked for duplicate suppression (LRU); a forgotten sender's next frame starts afresh. */
   dedupMaxOrigins: number
   /**
-   * Consecutive frames from a sender that fall behind its window (a restarted sender) after which
-   * the window is re-synchronised to them; the frames before are dropped as duplicates. 0 = never.
+   * Strictly consecutive frames from a sender, each far behind its window (adhoc/dedup.ts: over
+   * min(16 × dedupWindow, 8192) numbers), that show it restarted its numbering; the window is then
+   * re-synchronised to them (the ones before are dropped). A frame a quarter of the sequence space
+   * (16 384) behind re-synchronises on its own. 0 = never.
    */
   dedupResyncAfter: number
 
@@ -104,7 +118,8 @@ export interface LinkConfig {
   maxDatagram: number
   /**
    * A partial datagram with no new fragment for this long is dropped, ms (an inactivity timeout,
-   * so slow radios are not punished for long datagrams). Raise it on duty-cycled radios.
+   * so slow radios are not punished for long datagrams). On duty-cycled radios keep it above the
+   * radio's tx-queue TTL: the next fragment may wait that long for the budget.
    */
   reassemblyTimeoutMs: number
   /** Partial datagrams held at once; when full, the oldest is dropped to make room. */
@@ -138,62 +153,95 @@ export const DEFAULT_LINK_CONFIG: Readonly<LinkConfig> = Object.freeze({
 /** What `validateLinkConfig` accepts: a partial config, or a loosely typed record from YAML. */
 export type LinkConfigInput = Partial<LinkConfig> | Readonly<Record<string, unknown>>
 
-type Check = (v: unknown) => string | null
+type Rule = (path: string, v: unknown) => void
 
-function num(lo: number, hi: number, opts: { int?: boolean; zero?: boolean; powerOfTwo?: boolean } = {}): Check {
-  return (v) => {
-    const what = `${opts.int || opts.powerOfTwo ? 'an integer' : 'a number'} in [${lo}, ${hi}]${opts.zero ? ' or 0' : ''}${opts.powerOfTwo ? ' that is a power of two' : ''}`
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `must be ${what}, got ${JSON.stringify(v)}`
-    if (opts.zero && v === 0) return null
-    if ((opts.int || opts.powerOfTwo) && !Number.isInteger(v)) return `must be ${what}, got ${v}`
-    if (v < lo || v > hi) return `must be ${what}, got ${v}`
-    if (opts.powerOfTwo && (v & (v - 1)) !== 0) return `must be ${what}, got ${v}`
-    return null
-  }
-}
+const int = (min: number, max: number): Rule => (path, v) => void checkNumber(path, v, { min, max, integer: true })
+const ms = (min: number, max: number): Rule => (path, v) => void checkNumber(path, v, { min, max })
+const bool: Rule = (path, v) => void checkBoolean(path, v)
 
-const bool: Check = (v) => (typeof v === 'boolean' ? null : `must be a boolean, got ${JSON.stringify(v)}`)
-
-const CHECKS: Record<keyof LinkConfig, Check> = {
-  beaconIntervalMs: num(10, 655_350, { zero: true }),
-  beaconJitter: num(0, 0.5),
-  allowedBeaconLoss: num(0, 100, { int: true }),
-  neighbourExpiryMs: num(1, 86_400_000),
-  qualityWindow: num(1, 32, { int: true }),
-  rssiAlpha: (v) => (typeof v === 'number' && v > 0 && v <= 1 ? null : `must be a number in (0, 1], got ${JSON.stringify(v)}`),
-  maxNeighbours: num(1, 65_536, { int: true }),
+const RULES: Record<keyof LinkConfig, Rule> = {
+  beaconIntervalMs: (path, v) => {
+    if (checkNumber(path, v, { min: 0, max: 655_350 }) !== 0 && (v as number) < 10) throw new ConfigError(path, `must be 0 (no beacons) or >= 10, got ${v}`)
+  },
+  beaconJitter: (path, v) => void checkNumber(path, v, { min: 0, max: 0.5 }),
+  allowedBeaconLoss: int(0, 100),
+  neighbourExpiryMs: ms(1, 86_400_000),
+  qualityWindow: int(1, 32),
+  rssiAlpha: (path, v) => void checkNumber(path, v, { gt: 0, max: 1 }),
+  maxNeighbours: int(1, 65_536),
   reliableUnicast: bool,
-  ackTimeoutMs: num(0, 600_000),
-  maxRetries: num(0, 15, { int: true }),
-  retryBackoffMs: num(0, 600_000),
-  txQueuePerNeighbour: num(1, 65_536, { int: true }),
-  txQueueTotal: num(1, 1_048_576, { int: true }),
-  txQueueTtlMs: num(1, 86_400_000),
-  radioReportTimeoutMs: num(0, 86_400_000),
-  dedupWindow: num(32, 4096, { powerOfTwo: true }),
-  dedupMaxOrigins: num(1, 1_048_576, { int: true }),
-  dedupResyncAfter: num(0, 1000, { int: true }),
-  maxDatagram: num(1, 65_535, { int: true }),
-  reassemblyTimeoutMs: num(1, 86_400_000),
-  maxReassemblies: num(1, 65_536, { int: true }),
+  ackTimeoutMs: ms(0, 600_000),
+  maxRetries: int(0, 15),
+  retryBackoffMs: ms(0, 600_000),
+  txQueuePerNeighbour: int(1, 65_536),
+  txQueueTotal: int(1, 1_048_576),
+  txQueueTtlMs: ms(1, 86_400_000),
+  radioReportTimeoutMs: ms(0, 86_400_000),
+  dedupWindow: (path, v) => {
+    checkNumber(path, v, { min: 32, max: 4096, integer: true })
+    if (((v as number) & ((v as number) - 1)) !== 0) throw new ConfigError(path, `must be a power of two, got ${v}`)
+  },
+  dedupMaxOrigins: int(1, 1_048_576),
+  dedupResyncAfter: int(0, 1000),
+  maxDatagram: int(1, 65_535),
+  reassemblyTimeoutMs: ms(1, 86_400_000),
+  maxReassemblies: int(1, 65_536),
 }
 
-/** Defaults filled in, every field checked. Throws `RangeError` naming the field. */
-export function validateLinkConfig(partial: LinkConfigInput = {}): LinkConfig {
-  if (partial === null || typeof partial !== 'object') throw new RangeError(`LinkConfig must be an object, got ${JSON.stringify(partial)}`)
+const FIELDS = Object.keys(RULES) as (keyof LinkConfig)[]
+
+/**
+ * Defaults filled in, every field checked. Throws `ConfigError` with `path` = `${path}.field`
+ * (`path` is where the settings sit in the caller's config: `link` in a scenario).
+ */
+export function validateLinkConfig(partial: LinkConfigInput = {}, path = 'link'): LinkConfig {
+  const obj = checkObject(path, partial)
+  checkKeys(path, obj, FIELDS)
   const out: Record<string, unknown> = { ...DEFAULT_LINK_CONFIG }
-  for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined) continue
-    if (!Object.hasOwn(CHECKS, key)) {
-      throw new RangeError(`LinkConfig.${key} is not a link setting; known: ${Object.keys(CHECKS).join(', ')}`)
-    }
-    out[key] = value
-  }
-  for (const key of Object.keys(CHECKS) as (keyof LinkConfig)[]) {
-    const err = CHECKS[key](out[key])
-    if (err) throw new RangeError(`LinkConfig.${key} ${err}`)
-  }
+  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
+  for (const key of FIELDS) RULES[key](path ? `${path}.${key}` : key, out[key])
   return out as unknown as LinkConfig
+}
+
+/**
+ * Settings for LoRa-like radios (hardware/sim-defaults.ts `LORA_SIM_RADIO`: 5.47 kbit/s, 255-byte
+ * frames, 12.5 ms preamble, 1 % duty cycle, tx-queue TTL 300 s), laid over the defaults:
+ * `validateLinkConfig({ ...LORA_LINK_CONFIG, ...overrides })`.
+ */
+export const LORA_LINK_CONFIG: Readonly<Partial<LinkConfig>> = Object.freeze({
+  /**
+   * A beacon is 25.7 ms on air; every 60 s that is 0.043 % of the time, 4.3 % of a 1 % budget
+   * (the rest is for traffic). Neighbour changes are then noticed in minutes, which is what a
+   * static LoRa field can afford.
+   */
+  beaconIntervalMs: 60_000,
+  /** One more missed beacon than on Wi-Fi: LoRa beacons collide (ALOHA-like) and cannot be retried. */
+  allowedBeaconLoss: 3,
+  /** (3 + 1.5) × 60 s, the beacon rule at this interval, also for neighbours heard only via traffic. */
+  neighbourExpiryMs: 270_000,
+  /**
+   * Above the radio's tx-queue TTL (300 s) plus a full-frame airtime and carrier sense: a frame
+   * held for the duty cycle is reported by the radio (sent, or dropped ERR_EXPIRED) before this.
+   */
+  radioReportTimeoutMs: 330_000,
+  /** Twice the radio TTL: a datagram queued behind one that waits out the budget still gets its turn. */
+  txQueueTtlMs: 600_000,
+  /**
+   * Fragments of one datagram can be a radio TTL apart (each waits for the budget); twice that
+   * covers one retransmission of a reliable fragment. Memory stays bounded by maxReassemblies.
+   */
+  reassemblyTimeoutMs: 600_000,
+})
+
+/**
+ * Share of the time (0..1) a node with this configuration spends transmitting beacons, given the
+ * radio's airtime of a frame of `bytes` bytes, preamble included (`Radio.airtimeMs`). Beacons go
+ * on a grid of one per `beaconIntervalMs` (jitter does not change the mean), so this is
+ * airtime(BEACON_FRAME_BYTES) / beaconIntervalMs; 0 when beacons are off. Compare it with a share
+ * of the radio's duty cycle (e.g. reject a config whose beacons take over 5–10 % of it).
+ */
+export function beaconAirtimeShare(config: Pick<LinkConfig, 'beaconIntervalMs'>, airtimeMs: (bytes: number) => number): number {
+  return config.beaconIntervalMs > 0 ? airtimeMs(BEACON_FRAME_BYTES) / config.beaconIntervalMs : 0
 }
 
 /** Timing values derived from the radio where the config says 0. */
@@ -205,10 +253,30 @@ export interface LinkTiming {
 /** Slack added to the derived ack timeout for processing and scheduling, ms. */
 export const ACK_SLACK_MS = 5
 
-export function resolveLinkTiming(config: LinkConfig, radio: { mtu: number; bitrate: number }): LinkTiming {
-  const mtuAir = airtimeMs(radio.mtu, radio.bitrate)
+/** What `resolveLinkTiming` needs of the radio. */
+export interface RadioTimingInfo {
+  readonly mtu: number
+  /** On-air time of a frame, preamble included, ms (`Radio.airtimeMs`). */
+  airtimeMs(bytes: number): number
+}
+
+/**
+ * The timing values the config leaves at 0, from the radio's airtime (preamble included):
+ *
+ *   ackTimeoutMs   = airtime(ACK_SIZE) + 2 × airtime(mtu) + ACK_SLACK_MS
+ *   retryBackoffMs = airtime(mtu)
+ *
+ * The ack timer starts at our radio's `sent` report, when the receiver has just finished receiving
+ * our frame. Its ack goes `urgent`, ahead of whatever it has queued, but may still wait for one
+ * frame: one of its own that started as the channel went idle, or a neighbour's that holds the
+ * channel (the first MTU airtime); carrier-sense backoff of a few slots fits in the second. Then
+ * the ack's own airtime and the slack. On an 802.11b-like radio (2 Mbit/s, 1500 bytes, 192 µs
+ * preamble) that is 17.6 ms; on LoRa (5.47 kbit/s, 255 bytes, 12.5 ms preamble) 0.80 s.
+ */
+export function resolveLinkTiming(config: LinkConfig, radio: RadioTimingInfo): LinkTiming {
+  const mtuAir = radio.airtimeMs(radio.mtu)
   return {
-    ackTimeoutMs: config.ackTimeoutMs || airtimeMs(ACK_SIZE, radio.bitrate) + 2 * mtuAir + ACK_SLACK_MS,
+    ackTimeoutMs: config.ackTimeoutMs || radio.airtimeMs(ACK_SIZE) + 2 * mtuAir + ACK_SLACK_MS,
     retryBackoffMs: config.retryBackoffMs || mtuAir,
   }
 }

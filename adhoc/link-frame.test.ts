@@ -14,7 +14,13 @@ import {
   encodeBeacon,
   encodeData,
   encodeLinkFrame,
+  isFragmentFrame,
+  KIND_ACK,
+  KIND_BEACON,
+  KIND_DATA,
+  ownFrameKind,
   ownTxFrameKey,
+  sentDataProto,
   txFrameKey,
   type LinkFrame,
 } from './link-frame.ts'
@@ -170,6 +176,27 @@ test('ownTxFrameKey reads our unicast frames only', () => {
   assert.is(ownTxFrameKey(encodeData(7, BROADCAST, 1, false, 1, null, new Uint8Array(3)), 7), -1)
   assert.is(ownTxFrameKey(encodeAck(7, 9, 1), 7), -1)
   fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), node, (b, self) => Number.isInteger(ownTxFrameKey(b, self))), { seed: 7, numRuns: 1000 })
+})
+
+test('ownFrameKind / sentDataProto / isFragmentFrame classify our sent frames from fixed offsets', () => {
+  const frag = { index: 0, count: 2 }
+  const cases: Array<[Uint8Array, number, number, boolean]> = [
+    [encodeData(7, BROADCAST, 1, false, 2, null, new Uint8Array(3)), KIND_DATA, 2, false],
+    [encodeData(7, 9, 1, true, 8, frag, new Uint8Array(3)), KIND_DATA, 8, true],
+    [encodeData(7, BROADCAST, 1, false, 250, frag, new Uint8Array(1)), KIND_DATA, 250, true],
+    [encodeData(7, 9, 1, false, 1, null, new Uint8Array(0)), KIND_DATA, 1, false],
+  ]
+  for (const [bytes, kind, proto, isFrag] of cases) {
+    assert.is(ownFrameKind(bytes, 7), kind)
+    assert.is(sentDataProto(bytes), proto)
+    assert.is(isFragmentFrame(bytes), isFrag)
+    assert.is(ownFrameKind(bytes, 8), -1, 'not ours')
+  }
+  assert.is(ownFrameKind(encodeBeacon(7, 1, 1000), 7), KIND_BEACON)
+  assert.is(ownFrameKind(encodeAck(7, 9, 1), 7), KIND_ACK)
+  assert.is(ownFrameKind(Uint8Array.of(0xf0, 0, 0, 0, 7, 0, 0), 7), -1, 'kind 3')
+  assert.is(ownFrameKind(Uint8Array.of(0x58, 0, 0, 0), 7), -1, 'short')
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), node, (b, self) => ownFrameKind(b, self) >= -1 && (b.length === 0 || sentDataProto(b) >= -1)), { seed: 8, numRuns: 1000 })
 })
 
 test.run()

@@ -222,3 +222,28 @@ export function ownTxFrameKey(bytes: Uint8Array, self: Addr): number {
   const dst = ((bytes[5] << 24) | (bytes[6] << 16) | (bytes[7] << 8) | bytes[8]) >>> 0
   return txFrameKey(dst, (b0 & FLAG_ACKREQ) !== 0, (bytes[9] << 8) | bytes[10])
 }
+
+/**
+ * The kind (KIND_DATA, KIND_BEACON, KIND_ACK) of a version-1 frame sent by `self`, read from byte 0
+ * and `src` without a decode; -1 for anything else. The link layer classifies the frames its radio
+ * reports sent with it (and `sentDataProto`, `isFragmentFrame`), so counters match the air.
+ */
+export function ownFrameKind(bytes: Uint8Array, self: Addr): number {
+  if (bytes.length < LINK_BASE_SIZE) return -1
+  const b0 = bytes[0]
+  const kind = (b0 >>> 4) & 3
+  if (b0 >>> 6 !== LINK_VERSION || kind > KIND_ACK) return -1
+  const src = ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) >>> 0
+  return src === self ? kind : -1
+}
+
+/** `proto` of a DATA frame (byte 7 broadcast, 11 unicast); -1 when the frame is too short. */
+export function sentDataProto(bytes: Uint8Array): number {
+  const at = dataHeaderSize((bytes[0] & FLAG_BCAST) !== 0, false) - 1
+  return at < bytes.length ? bytes[at] : -1
+}
+
+/** Whether a DATA frame carries a fragment (FRAG flag). */
+export function isFragmentFrame(bytes: Uint8Array): boolean {
+  return (bytes[0] & FLAG_FRAG) !== 0
+}

@@ -1,13 +1,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BROADCAST } from '../core/addr.ts'
-import { SpinmeshError } from '../core/errors.ts'
+import { ConfigError, SpinmeshError } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { MockMedium, type MockRadio } from '../hardware/mock-radio.ts'
-import type { RadioEvents } from '../hardware/radio.ts'
+import type { RadioEvents, SendOptions } from '../hardware/radio.ts'
 import { LinkLayer } from './link.ts'
 import type { LinkConfig } from './link-defaults.ts'
 import { encodeData } from './link-frame.ts'
@@ -26,7 +26,10 @@ interface Net {
 }
 
 /** Nodes 1..n on a MockMedium; `pairs` joins them explicitly (default: everyone hears everyone). */
-function net(n: number, o: { loss?: number; mtu?: number; pairs?: Array<[number, number]>; config?: Partial<LinkConfig>; seed?: number } = {}): Net {
+function net(
+  n: number,
+  o: { loss?: number; mtu?: number; queueLimit?: number; pairs?: Array<[number, number]>; config?: Partial<LinkConfig>; seed?: number } = {},
+): Net {
   const scheduler = new SimScheduler()
   const rng = new SeededRng(o.seed ?? 1)
   const medium = new MockMedium({ scheduler, loss: o.loss, rng: rng.fork('medium'), explicitLinks: o.pairs !== undefined })
@@ -36,7 +39,7 @@ function net(n: number, o: { loss?: number; mtu?: number; pairs?: Array<[number,
   const rx: LinkRx[][] = []
   const failed: TxFailure[][] = []
   for (let id = 1; id <= n; id++) {
-    const radio = medium.radio({ mtu: o.mtu ?? 255, name: `n${id}` })
+    const radio = medium.radio({ mtu: o.mtu ?? 255, queueLimit: o.queueLimit, name: `n${id}` })
     const link = new LinkLayer({ address: id, radio, scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), config: { beaconIntervalMs: 0, ...o.config } })
     const got: LinkRx[] = []
     const fails: TxFailure[] = []
@@ -131,6 +134,42 @@ test('acks are timed from the radio\'s sent report: a long radio queue does not 
   assert.is(t.rx[1].length, 21)
 })
 
+test('an ack goes ahead of the receiver\'s backlog (urgent): no spurious retry, no duplicate', () => {
+  const t = net(2)
+  const order: string[] = []
+  t.radios[1].on('sent', (s) => order.push(s.bytes[0] === 0x60 ? 'ack' : 'data'))
+  for (let i = 0; i < 20; i++) t.links[1].send(BROADCAST, Proto.EXPERIMENTAL, new Uint8Array(200))
+  t.links[0].send(2, Proto.EXPERIMENTAL, bytes(1))
+  t.scheduler.run()
+  assert.is(t.count(1, 'retries'), 0, `ack timeout ${t.links[0].timing.ackTimeoutMs} ms was enough`)
+  assert.is(t.count(2, 'rxDuplicates'), 0)
+  assert.is(t.count(1, 'txAcked'), 1)
+  assert.ok(order.indexOf('ack') <= 1, `the ack waited for at most the frame on air (${order.indexOf('ack')} before it)`)
+  assert.is(t.rx[0].length, 20)
+})
+
+test('tx counters follow the air: frames the radio drops count in txDropped*, not in txFrames', () => {
+  const t = net(2, { queueLimit: 4 })
+  let onAir = 0
+  let airBytes = 0
+  t.radios[0].on('sent', (s) => ((onAir += 1), (airBytes += s.bytes.length)))
+  for (let i = 0; i < 30; i++) t.links[0].send(BROADCAST, Proto.FLOOD, new Uint8Array(100))
+  for (let i = 0; i < 10; i++) t.links[0].send(2, Proto.AODV, new Uint8Array(20), { reliable: false })
+  t.scheduler.at(1000, () => t.links[0].send(2, Proto.EXPERIMENTAL, new Uint8Array(600))) // reliable, 3 fragments
+  t.scheduler.run()
+  const c = (n: string) => t.count(1, n)
+  assert.is(onAir, 1 + 4 + 3, 'one on air and four queued of the burst; then the three fragments')
+  assert.is(c('txFrames'), onAir)
+  assert.is(c('txBytes'), airBytes)
+  assert.is(c('txDataFrames') + c('txControlFrames'), onAir)
+  assert.is(c('txControlFrames'), 0, 'every AODV frame was dropped')
+  assert.is(c('fragmentsSent'), 3)
+  assert.is(c('txDropped'), 30 + 10 - 5)
+  assert.is(c('txDroppedQueueFull'), c('txDropped'))
+  assert.is(t.failed[0].length, 10, 'each dropped unicast datagram reported')
+  assert.is(t.rx[1].filter((r) => r.to === 2).length, 1)
+})
+
 test('stop-and-wait per neighbour keeps order; the queue is bounded (ERR_QUEUE_FULL)', () => {
   const t = net(2, { config: { txQueuePerNeighbour: 5 } })
   for (let i = 0; i < 8; i++) t.links[0].send(2, Proto.EXPERIMENTAL, bytes(i))
@@ -158,7 +197,10 @@ class SilentRadio extends Emitter<RadioEvents> {
   readonly bitrate = 50_000
   state: 'up' | 'down' = 'up'
   sent: Uint8Array[] = []
-  send(frame: Uint8Array): void {
+  airtimeMs(bytes: number): number {
+    return (bytes * 8 * 1000) / this.bitrate
+  }
+  send(frame: Uint8Array, _opts?: SendOptions): void {
     if (this.state === 'down') throw new SpinmeshError('ERR_CLOSED', 'radio is closed')
     this.sent.push(frame)
   }
@@ -257,16 +299,25 @@ test('send() checks its arguments at the boundary', () => {
   big.close()
 })
 
-test('config is validated with errors naming the field', () => {
+test('config errors are ConfigErrors naming the field under configPath; bad arguments stay RangeErrors', () => {
   const t = net(0)
-  const mk = (config: Record<string, unknown>) => () =>
-    new LinkLayer({ address: 1, radio: t.medium.radio(), scheduler: t.scheduler, rng: new SeededRng(1), config })
-  assert.throws(mk({ maxRetries: -1 }), /LinkConfig\.maxRetries/)
-  assert.throws(mk({ beaconIntervalMs: 5 }), /LinkConfig\.beaconIntervalMs/)
-  assert.throws(mk({ dedupWindow: 100 }), /power of two/)
-  assert.throws(mk({ reliableUnicast: 1 }), /LinkConfig\.reliableUnicast must be a boolean/)
-  assert.throws(mk({ beaconIntervalMS: 1000 }), /LinkConfig\.beaconIntervalMS is not a link setting/)
-  assert.throws(() => new LinkLayer({ address: 1, radio: t.medium.radio({ mtu: 12 }), scheduler: t.scheduler, rng: new SeededRng(1) }), /mtu/)
+  const pathOf = (config: Record<string, unknown>, configPath?: string): string => {
+    try {
+      new LinkLayer({ address: 1, radio: t.medium.radio(), scheduler: t.scheduler, rng: new SeededRng(1), config, configPath }).close()
+    } catch (e) {
+      assert.instance(e, ConfigError)
+      return `${(e as ConfigError).path} | ${(e as Error).message}`
+    }
+    return 'none'
+  }
+  assert.is(pathOf({ maxRetries: -1 }), 'link.maxRetries | link.maxRetries: must be >= 0, got -1')
+  assert.is(pathOf({ maxRetries: -1 }, 'nodes.3.link'), 'nodes.3.link.maxRetries | nodes.3.link.maxRetries: must be >= 0, got -1')
+  assert.match(pathOf({ beaconIntervalMs: 5 }), /^link\.beaconIntervalMs \| .*must be 0 \(no beacons\) or >= 10, got 5/)
+  assert.match(pathOf({ dedupWindow: 100 }), /^link\.dedupWindow \| .*power of two/)
+  assert.match(pathOf({ reliableUnicast: 1 }), /^link\.reliableUnicast \| .*true or false/)
+  assert.match(pathOf({ beaconIntervalMS: 1000 }), /^link\.beaconIntervalMS \| .*unknown field/)
+  assert.throws(() => new LinkLayer({ address: 1, radio: t.medium.radio({ mtu: 12 }), scheduler: t.scheduler, rng: new SeededRng(1) }), RangeError)
+  assert.throws(() => new LinkLayer({ address: 0, radio: t.medium.radio(), scheduler: t.scheduler, rng: new SeededRng(1) }), RangeError)
 })
 
 test('close(): pending reliable sends fail with ERR_CLOSED, every timer is cancelled', () => {

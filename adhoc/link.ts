@@ -2,13 +2,14 @@
  * The link layer: one per node, between its radio and every network protocol (DESIGN.md §2).
  *
  * Sending: a datagram goes out as one DATA frame, or as up to 255 fragments when it does not fit
- * the radio MTU. Unicast can be reliable (the default): each frame asks for an ack and is
- * retransmitted up to `maxRetries` times, one outstanding frame per neighbour (stop-and-wait) with a
- * bounded queue behind it; the ack timer starts when the radio reports the frame `sent`. A datagram
- * that cannot be delivered (no ack, radio refused or dropped it, queue full or expired, link closed)
- * is reported once by 'tx-failed' — from a scheduler callback or radio event, never from inside
- * `send()`, so a protocol may send again from its handler — except at `close()`, which reports
- * every pending reliable datagram with ERR_CLOSED before it returns. Broadcast is never acked.
+ * the radio MTU. Unicast can be reliable (the default; adhoc/reliable.ts): each frame asks for an
+ * ack and is retransmitted up to `maxRetries` times, one outstanding frame per neighbour
+ * (stop-and-wait) with a bounded queue behind it. A datagram that cannot be delivered (no ack,
+ * radio refused or dropped it, queue full or expired, link closed) is reported once by 'tx-failed'
+ * — from a scheduler callback or radio event, never from inside `send()`, so a protocol may send
+ * again from its handler — except at `close()`, which reports every pending reliable datagram with
+ * ERR_CLOSED before it returns. Broadcast is never acked. Acks go to the radio as `urgent`, ahead of
+ * frames it has queued, so a backlog at the receiver does not delay them past the sender's timer.
  *
  * Sequence numbers (u16) are counted per stream: one per (destination, reliable?) and one for
  * broadcast, so the receiver's window for a (sender, stream) sees frames in the order they were
@@ -19,12 +20,15 @@
  * lost) → duplicate suppression → drop protocols nobody listens to → reassembly → 'receive' on the
  * link and on the protocol's port.
  *
- * Metrics (scope 'link'; names in docs/METRICS.md): every frame handed to the radio counts in
- * txFrames/txBytes and in txControl* (beacons, acks, control protocols) or txData* (by
- * trafficClass(proto)), retries and fragments included (so are fragmentsSent and retries);
- * rxFrames/rxBytes count every frame heard, valid or not. Besides the documented ones: acksReceived, txAcked, rxDelivered, rxOverheard, rxOwn,
- * rxUnknownProto, txDropped (radio 'dropped' reports), txErrors (radio.send threw), txQueueDrops,
- * reassembled, reassemblyErrors/Evictions/Duplicates.
+ * Metrics (scope 'link'; names in docs/METRICS.md). Transmissions are counted when the radio
+ * reports a frame `sent`, i.e. on air: txFrames/txBytes, split into txControl* (beacons, acks,
+ * control protocols) and txData* (by trafficClass(proto)), and beaconsSent, acksSent,
+ * fragmentsSent — so they equal what the medium carried. Frames the radio reports `dropped` count
+ * in txDropped and txDropped<Code> (txDroppedQueueFull, txDroppedExpired, ...); frames it refuses
+ * by throwing in txErrors. retries counts retransmissions handed to the radio. rxFrames/rxBytes
+ * count every frame heard, valid or not. Besides the documented ones: acksReceived, txAcked,
+ * rxDelivered, rxOverheard, rxOwn, rxUnknownProto, txQueueDrops, reassembled,
+ * reassemblyErrors/Evictions/Duplicates.
  */
 import { BROADCAST, isNodeAddr, type Addr } from '../core/addr.ts'
 import { DecodeError, ErrorCodes, SpinmeshError, type ErrorCode } from '../core/errors.ts'
@@ -37,10 +41,14 @@ import type { Radio, RxFrame } from '../hardware/radio.ts'
 import { SeqWindows } from './dedup.ts'
 import { Reassembler, encodeDatagram, fragmentCount } from './fragment.ts'
 import { resolveLinkTiming, validateLinkConfig, type LinkConfig, type LinkConfigInput, type LinkTiming } from './link-defaults.ts'
-import { MAX_FRAGMENTS, dataHeaderSize, decodeLinkFrame, encodeAck, encodeBeacon, ownTxFrameKey, txFrameKey, type DataFrame, type LinkFrame } from './link-frame.ts'
+import {
+  KIND_ACK, KIND_BEACON, KIND_DATA, MAX_FRAGMENTS, dataHeaderSize, decodeLinkFrame, encodeAck, encodeBeacon, isFragmentFrame, ownFrameKind,
+  ownTxFrameKey, sentDataProto, txFrameKey, type DataFrame, type LinkFrame,
+} from './link-frame.ts'
 import type { Link, LinkEvents, LinkPort, LinkPortEvents, LinkRx, NeighbourInfo, SendOptions, TxFailure } from './link-types.ts'
 import { BeaconSchedule, NeighbourTable } from './neighbours.ts'
-import { trafficClass, type TrafficClass } from './protocols.ts'
+import { trafficClass } from './protocols.ts'
+import { ReliableUnicast, type OutDatagram, type OutFrame, type TxRefusal } from './reliable.ts'
 
 export interface LinkLayerOptions {
   address: Addr
@@ -51,6 +59,8 @@ export interface LinkLayerOptions {
   metrics?: MetricsScope
   logger?: Logger
   config?: LinkConfigInput
+  /** Where `config` sits in the caller's configuration, for error paths; default 'link'. */
+  configPath?: string
 }
 
 /** Stream classes: the receiver keeps one duplicate window per (sender, class). */
@@ -68,28 +78,12 @@ const COUNTERS = [
   'retries', 'txFailed', 'txAcked', 'fragmentsSent', 'neighbourUps', 'neighbourDowns', 'rxDelivered',
   'rxOverheard', 'rxOwn', 'rxUnknownProto', 'txDropped', 'txErrors', 'txQueueDrops',
 ] as const
-type CounterName = (typeof COUNTERS)[number]
 
-/** A datagram being sent; `settled` once delivered (acked) or reported failed. */
-interface OutDatagram { to: Addr; proto: number; payload: Uint8Array; queuedAt: number; settled: boolean }
-
-/** One frame on its way; `key` = txFrameKey (-1 for broadcast). */
-interface OutFrame { dg: OutDatagram; seq: number; key: number; reliable: boolean; bytes: Uint8Array; frag: boolean }
-
-/**
- * Reliable-unicast state towards one neighbour: a queue of datagrams, and the frames of the one in
- * flight (`frames[idx]` outstanding; empty when idle). States: idle → radio (handed to the radio,
- * waiting for its `sent`) → ack (ack timer running) → backoff (waiting to retransmit) → radio ...
- */
-interface Peer {
-  to: Addr
-  queue: OutDatagram[]
-  frames: OutFrame[]
-  idx: number
-  attempts: number
-  state: 'idle' | 'radio' | 'ack' | 'backoff'
-  timer: Timer | null
+/** `txDropped` + the radio's code in camel case: ERR_QUEUE_FULL → txDroppedQueueFull. */
+function dropCounterName(code: ErrorCode): string {
+  return 'txDropped' + code.replace(/^ERR_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())
 }
+type CounterName = (typeof COUNTERS)[number]
 
 /** The view of the link for one protocol number (`LinkLayer.port`). */
 class LinkPortImpl extends Emitter<LinkPortEvents> implements LinkPort {
@@ -112,24 +106,21 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   private readonly rng: Rng
   private readonly logger: Logger | undefined
   private readonly m: Record<CounterName, Counter>
+  private readonly metrics: MetricsScope
   private readonly dedup: SeqWindows
   private readonly nbrs: NeighbourTable
   private readonly reasm: Reassembler
   private readonly ports = new Map<number, LinkPortImpl>()
   /** Next sequence number per stream (destination × 2 + reliable), LRU-capped. */
   private readonly txSeq = new Map<number, number>()
-  private readonly peers = new Map<Addr, Peer>()
+  private readonly reliable: ReliableUnicast
   /** Our unicast frames handed to the radio and not yet reported sent/dropped. */
   private readonly inRadio = new Map<number, OutFrame>()
-  /** Reliable datagrams queued behind the outstanding ones, over all peers. */
-  private queued = 0
+  private readonly dropCounters = new Map<ErrorCode, Counter>()
   private beaconSeq: number
   private readonly beacons: BeaconSchedule | null = null
   private failures: TxFailure[] = []
   private failTimer: Timer | null = null
-  /** The frame inside radio.send right now, and what the radio reported synchronously about it. */
-  private transmitting: OutFrame | null = null
-  private syncReport: { sent: true } | { sent: false; code: ErrorCode; reason: string } | null = null
   private closed = false
 
   private readonly onFrame = (f: RxFrame): void => this.receiveFrame(f)
@@ -146,12 +137,25 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.scheduler = o.scheduler
     this.rng = o.rng
     this.logger = o.logger
-    this.config = validateLinkConfig(o.config)
+    this.config = validateLinkConfig(o.config, o.configPath)
     this.timing = resolveLinkTiming(this.config, o.radio)
     const cfg = this.config
     this.maxDatagram = Math.min(cfg.maxDatagram, MAX_FRAGMENTS * (o.radio.mtu - dataHeaderSize(false, true)))
     const metrics = o.metrics ?? new MetricsRegistry().scope('link', o.address)
+    this.metrics = metrics
     this.m = Object.fromEntries(COUNTERS.map((n) => [n, metrics.counter(n)])) as Record<CounterName, Counter>
+    const m = this.m
+    this.reliable = new ReliableUnicast({
+      scheduler: o.scheduler,
+      rng: o.rng,
+      config: cfg,
+      timing: this.timing,
+      frames: (dg) => this.makeFrames(dg, true),
+      transmit: (f) => this.transmit(f),
+      untrack: (f) => this.inRadio.delete(f.key),
+      fail: (dg, code, reason) => this.fail(dg, code, reason),
+      counters: { retries: m.retries, txAcked: m.txAcked, txQueueDrops: m.txQueueDrops },
+    })
     this.dedup = new SeqWindows({ bits: 16, window: cfg.dedupWindow, maxOrigins: cfg.dedupMaxOrigins, resyncAfter: cfg.dedupResyncAfter })
     const { maxReassemblies, reassemblyTimeoutMs: timeoutMs } = cfg
     this.reasm = new Reassembler({ scheduler: o.scheduler, maxReassemblies, maxDatagram: this.maxDatagram, timeoutMs, metrics })
@@ -182,28 +186,11 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     }
     const reliable = !bcast && (opts?.reliable ?? this.config.reliableUnicast)
     const dg: OutDatagram = { to, proto, payload, queuedAt: this.scheduler.now(), settled: false }
-    if (!reliable) {
-      for (const f of this.makeFrames(dg, false)) {
-        const err = this.transmit(f)
-        if (err && !bcast) this.fail(dg, err.code, err.reason)
-      }
-      return
+    if (reliable) return this.reliable.send(dg)
+    for (const f of this.makeFrames(dg, false)) {
+      const refused = this.transmit(f)
+      if (refused && !bcast) this.fail(dg, refused.code, refused.reason)
     }
-    let peer = this.peers.get(to)
-    if (peer === undefined) {
-      peer = { to, queue: [], frames: [], idx: 0, attempts: 0, state: 'idle', timer: null }
-      this.peers.set(to, peer)
-    }
-    if (peer.state !== 'idle') {
-      if (peer.queue.length >= this.config.txQueuePerNeighbour || this.queued >= this.config.txQueueTotal) {
-        this.m.txQueueDrops.inc()
-        return this.fail(dg, ErrorCodes.QUEUE_FULL, `reliable queue full (${peer.queue.length} datagrams to ${to}, ${this.queued} in all)`)
-      }
-      dg.payload = payload.slice() // frames are built when it leaves the queue: keep our own copy
-    }
-    peer.queue.push(dg)
-    this.queued++
-    this.startNext(peer)
   }
 
   neighbours(): NeighbourInfo[] {
@@ -227,14 +214,8 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.beacons?.stop()
     this.nbrs.close()
     this.reasm.close()
-    for (const peer of this.peers.values()) {
-      peer.timer?.cancel()
-      if (peer.frames.length > 0) this.fail(peer.frames[0].dg, ErrorCodes.CLOSED, 'link closed')
-      for (const dg of peer.queue) this.fail(dg, ErrorCodes.CLOSED, 'link closed')
-    }
-    this.peers.clear()
+    this.reliable.close()
     this.inRadio.clear()
-    this.queued = 0
     this.failTimer?.cancel()
     this.failTimer = null
     this.flushFailures()
@@ -258,197 +239,72 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     return encodeDatagram(this.address, dg.to, first, reliable, dg.proto, dg.payload, mtu).map((bytes, i) => {
       const seq = (first + i) & 0xffff
       const key = dg.to === BROADCAST ? -1 : txFrameKey(dg.to, reliable, seq)
-      return { dg, seq, key, reliable, bytes, frag: n > 1 }
+      return { dg, seq, key, reliable, bytes }
     })
   }
 
-  /** Hand a frame to the radio. Returns why it was refused or dropped at once, or null. */
-  private transmit(f: OutFrame): { code: ErrorCode; reason: string } | null {
+  /**
+   * Hand a frame to the radio, watching unicast frames for the radio's later report (it never
+   * reports inside send). Returns the refusal when the radio throws.
+   */
+  private transmit(f: OutFrame): TxRefusal | null {
     if (f.key >= 0) {
       if (this.inRadio.size >= MAX_IN_RADIO) this.inRadio.delete(this.inRadio.keys().next().value as number)
       this.inRadio.set(f.key, f)
     }
-    this.transmitting = f
-    this.syncReport = null
-    let refused: { code: ErrorCode; reason: string } | null = null
+    const refused = this.radioSend(f.bytes, false)
+    if (refused) this.inRadio.delete(f.key)
+    return refused
+  }
+
+  private radioSend(bytes: Uint8Array, urgent: boolean): TxRefusal | null {
     try {
-      this.radio.send(f.bytes)
+      this.radio.send(bytes, urgent ? { urgent } : undefined)
+      return null
     } catch (e) {
       if (!(e instanceof SpinmeshError)) throw e
       this.m.txErrors.inc()
-      refused = { code: e.code, reason: `radio refused the frame: ${e.message}` }
-    } finally {
-      this.transmitting = null
+      return { code: e.code, reason: `radio refused the frame: ${e.message}` }
     }
-    if (refused) {
-      this.inRadio.delete(f.key)
-      return refused
-    }
-    this.countTx(f.bytes, trafficClass(f.dg.proto))
-    if (f.frag) this.m.fragmentsSent.inc()
-    return this.droppedAtOnce()
   }
 
-  /** What the radio reported synchronously inside the last radio.send, if it was a drop. */
-  private droppedAtOnce(): { code: ErrorCode; reason: string } | null {
-    const r = this.syncReport
-    return r !== null && !r.sent ? { code: r.code, reason: r.reason } : null
-  }
-
-  private countTx(bytes: Uint8Array, cls: TrafficClass): void {
+  /** The radio put one of its frames on air: count it by kind and class; time a reliable frame's ack. */
+  private radioSent(bytes: Uint8Array): void {
+    const kind = ownFrameKind(bytes, this.address)
+    if (kind < 0) return // not a frame of ours
     const m = this.m
+    let control = true
+    if (kind === KIND_BEACON) m.beaconsSent.inc()
+    else if (kind === KIND_ACK) m.acksSent.inc()
+    else if (kind === KIND_DATA) {
+      control = trafficClass(sentDataProto(bytes)) === 'control'
+      if (isFragmentFrame(bytes)) m.fragmentsSent.inc()
+    }
     m.txFrames.inc()
     m.txBytes.inc(bytes.length)
-    ;(cls === 'control' ? m.txControlFrames : m.txDataFrames).inc()
-    ;(cls === 'control' ? m.txControlBytes : m.txDataBytes).inc(bytes.length)
-  }
-
-  /** Send control frames (beacons, acks): no tracking, failures only counted. */
-  private transmitControl(bytes: Uint8Array): boolean {
-    try {
-      this.radio.send(bytes)
-    } catch (e) {
-      if (!(e instanceof SpinmeshError)) throw e
-      this.m.txErrors.inc()
-      return false
-    }
-    this.countTx(bytes, 'control')
-    return true
-  }
-
-  // ---- reliable unicast ------------------------------------------------------------------------
-
-  private current(peer: Peer): OutFrame | undefined {
-    return peer.frames.length > 0 ? peer.frames[peer.idx] : undefined
-  }
-
-  /** Start the next queued datagram if the peer is idle; forget the peer when nothing is left. */
-  private startNext(peer: Peer): void {
-    while (peer.state === 'idle') {
-      const dg = peer.queue.shift()
-      if (dg === undefined) {
-        this.peers.delete(peer.to)
-        return
-      }
-      this.queued--
-      if (dg.settled) continue
-      if (this.scheduler.now() - dg.queuedAt > this.config.txQueueTtlMs) {
-        this.fail(dg, ErrorCodes.EXPIRED, `waited over ${this.config.txQueueTtlMs} ms in the reliable queue to ${peer.to}`)
-        continue
-      }
-      peer.frames = this.makeFrames(dg, true)
-      peer.idx = 0
-      peer.attempts = 0
-      this.sendCurrent(peer)
-    }
-  }
-
-  /** (Re)transmit the outstanding frame. On an immediate failure the peer is left idle. */
-  private sendCurrent(peer: Peer): void {
-    const f = this.current(peer)!
-    peer.attempts++
-    if (peer.attempts > 1) this.m.retries.inc()
-    peer.state = 'radio'
-    const err = this.transmit(f)
-    if (err) return this.abort(peer, err.code, err.reason)
-    if (this.syncReport?.sent) return this.awaitAck(peer, f)
-    const guard = this.config.radioReportTimeoutMs
-    if (guard > 0) peer.timer = this.scheduler.at(guard, () => this.radioSilent(peer, f))
-  }
-
-  private awaitAck(peer: Peer, f: OutFrame): void {
-    peer.timer?.cancel()
-    peer.state = 'ack'
-    peer.timer = this.scheduler.at(this.timing.ackTimeoutMs, () => this.ackTimeout(peer, f))
-  }
-
-  private ackTimeout(peer: Peer, f: OutFrame): void {
-    peer.timer = null
-    if (this.current(peer) !== f) return
-    if (peer.attempts > this.config.maxRetries) {
-      this.abort(peer, ErrorCodes.NO_ACK, `no ack from ${peer.to} after ${peer.attempts} transmission(s)`)
-      return this.startNext(peer)
-    }
-    peer.state = 'backoff'
-    const delay = this.rng.float() * this.timing.retryBackoffMs * 2 ** (peer.attempts - 1)
-    peer.timer = this.scheduler.at(delay, () => {
-      peer.timer = null
-      if (this.current(peer) !== f) return
-      this.sendCurrent(peer)
-      this.startNext(peer)
-    })
-  }
-
-  private radioSilent(peer: Peer, f: OutFrame): void {
-    peer.timer = null
-    if (this.current(peer) !== f || peer.state !== 'radio') return
-    this.inRadio.delete(f.key)
-    this.abort(peer, ErrorCodes.EXPIRED, `radio reported neither sent nor dropped within ${this.config.radioReportTimeoutMs} ms`)
-    this.startNext(peer)
-  }
-
-  /** Give up the datagram in flight (the caller decides when to start the next). */
-  private abort(peer: Peer, code: ErrorCode, reason: string): void {
-    peer.timer?.cancel()
-    peer.timer = null
-    const f = this.current(peer)
-    peer.frames = []
-    peer.state = 'idle'
-    if (f) {
-      this.inRadio.delete(f.key)
-      this.fail(f.dg, code, reason)
-    }
-  }
-
-  private acked(from: Addr, seq: number): void {
-    const peer = this.peers.get(from)
-    const f = peer && this.current(peer)
-    if (!peer || !f || f.seq !== seq) return
-    peer.timer?.cancel()
-    peer.timer = null
-    this.inRadio.delete(f.key)
-    peer.idx++
-    peer.attempts = 0
-    if (peer.idx < peer.frames.length) {
-      this.sendCurrent(peer)
-    } else {
-      f.dg.settled = true
-      this.m.txAcked.inc()
-      peer.frames = []
-      peer.state = 'idle'
-    }
-    this.startNext(peer)
-  }
-
-  private radioSent(bytes: Uint8Array): void {
-    const key = ownTxFrameKey(bytes, this.address)
-    const f = key >= 0 ? this.inRadio.get(key) : undefined
-    if (!f) return
-    this.inRadio.delete(key)
-    if (this.transmitting === f) {
-      this.syncReport = { sent: true }
-      return
-    }
-    if (!f.reliable) return
-    const peer = this.peers.get(f.dg.to)
-    if (peer && this.current(peer) === f && peer.state === 'radio') this.awaitAck(peer, f)
+    ;(control ? m.txControlFrames : m.txDataFrames).inc()
+    ;(control ? m.txControlBytes : m.txDataBytes).inc(bytes.length)
+    const f = this.tracked(bytes)
+    if (f?.reliable) this.reliable.sent(f)
   }
 
   private radioDropped(bytes: Uint8Array, code: ErrorCode, reason: string): void {
     this.m.txDropped.inc()
+    let c = this.dropCounters.get(code)
+    if (c === undefined) this.dropCounters.set(code, (c = this.metrics.counter(dropCounterName(code))))
+    c.inc()
+    const f = this.tracked(bytes)
+    if (f === undefined) return
+    if (f.reliable) this.reliable.dropped(f, code, reason)
+    else this.fail(f.dg, code, reason)
+  }
+
+  /** The unicast frame of ours the radio reports on, no longer watched; undefined if none. */
+  private tracked(bytes: Uint8Array): OutFrame | undefined {
     const key = ownTxFrameKey(bytes, this.address)
     const f = key >= 0 ? this.inRadio.get(key) : undefined
-    if (!f) return
-    this.inRadio.delete(key)
-    if (this.transmitting === f) {
-      this.syncReport = { sent: false, code, reason }
-      return
-    }
-    if (!f.reliable) return this.fail(f.dg, code, reason)
-    const peer = this.peers.get(f.dg.to)
-    if (!peer || this.current(peer) !== f) return
-    this.abort(peer, code, reason)
-    this.startNext(peer)
+    if (f !== undefined) this.inRadio.delete(key)
+    return f
   }
 
   /** Report a datagram as failed, once, from a fresh scheduler turn. */
@@ -478,7 +334,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   // ---- beacons and neighbours ------------------------------------------------------------------
 
   private beacon(): void {
-    if (this.transmitControl(encodeBeacon(this.address, this.beaconSeq, this.config.beaconIntervalMs))) this.m.beaconsSent.inc()
+    this.radioSend(encodeBeacon(this.address, this.beaconSeq, this.config.beaconIntervalMs), false)
     this.beaconSeq = (this.beaconSeq + 1) & 0xffff
   }
 
@@ -523,9 +379,9 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     if (fr.kind === 'beacon') return this.nbrs.beacon(fr.src, fr.seq, fr.intervalMs, rx.at)
     if (fr.kind === 'ack') {
       m.acksReceived.inc()
-      return this.acked(fr.src, fr.seq)
+      return this.reliable.acked(fr.src, fr.seq)
     }
-    if (fr.ackReq && this.transmitControl(encodeAck(this.address, fr.src, fr.seq))) m.acksSent.inc()
+    if (fr.ackReq) this.radioSend(encodeAck(this.address, fr.src, fr.seq), true)
     this.receiveData(fr, rx)
   }
 
