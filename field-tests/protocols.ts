@@ -1,6 +1,7 @@
 /**
- * The network protocols a scenario can name in `protocol:`. Each factory builds one node's
- * protocol instance on its link layer. Later protocols (aodv, maodv, odsbr, gossip) register here.
+ * The network protocols a scenario can name in `protocol:`. Each entry validates its config (errors
+ * name `protocolConfig.*`), says how large a payload it carries over a link configuration, and
+ * builds one node's instance. Later protocols (aodv, maodv, odsbr, gossip) register here.
  */
 import type { Addr } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
@@ -8,6 +9,9 @@ import type { MetricsRegistry } from '../core/metrics.ts'
 import type { SeededRng } from '../core/rng.ts'
 import type { Scheduler } from '../core/scheduler.ts'
 import { Flood } from '../adhoc/flood.ts'
+import { validateFloodConfig, type FloodConfig } from '../adhoc/flood-defaults.ts'
+import { FLOOD_HEADER_SIZE } from '../adhoc/flood-frame.ts'
+import type { LinkConfig } from '../adhoc/link-defaults.ts'
 import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
 import type { AdversaryBehaviour } from './adversaries.ts'
@@ -18,25 +22,36 @@ export interface ProtocolContext {
   scheduler: Scheduler
   rng: SeededRng
   metrics: MetricsRegistry
-  config: Record<string, unknown>
+  /** What the entry's `validate` returned. */
+  config: unknown
   adversary?: AdversaryBehaviour
 }
 
-export type ProtocolFactory = (ctx: ProtocolContext) => NetProtocol
-
-export const PROTOCOLS: Readonly<Record<string, ProtocolFactory>> = {
-  flood: (ctx) =>
-    new Flood({
-      link: ctx.link,
-      scheduler: ctx.scheduler,
-      rng: ctx.rng,
-      metrics: ctx.metrics.scope('flood', ctx.id),
-      config: ctx.config,
-      forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
-    }),
+export interface ProtocolEntry {
+  /** Defaults filled in, every field checked; throws ConfigError naming `${path}.field`. */
+  validate(config: Record<string, unknown>, path: string): unknown
+  /** Largest application payload one packet carries over this link configuration, bytes. */
+  maxPayload(link: LinkConfig): number
+  create(ctx: ProtocolContext): NetProtocol
 }
 
-export function protocolFactory(name: string): ProtocolFactory {
+export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
+  flood: {
+    validate: (config, path) => validateFloodConfig(config, path),
+    maxPayload: (link) => link.maxDatagram - FLOOD_HEADER_SIZE,
+    create: (ctx) =>
+      new Flood({
+        link: ctx.link,
+        scheduler: ctx.scheduler,
+        rng: ctx.rng,
+        metrics: ctx.metrics.scope('flood', ctx.id),
+        config: ctx.config as FloodConfig,
+        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+      }),
+  },
+}
+
+export function protocolEntry(name: string): ProtocolEntry {
   const f = PROTOCOLS[name]
   if (!f) throw new ConfigError('protocol', `unknown protocol "${name}"; available: ${Object.keys(PROTOCOLS).join(', ')}`)
   return f

@@ -4,20 +4,18 @@
  * documented in docs/METRICS.md. Same scenario and seed → identical result (but `wallSeconds`).
  */
 import type { Addr } from '../core/addr.ts'
-import { ConfigError } from '../core/errors.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { LinkLayer } from '../adhoc/link.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
-import { DEFAULT_SIM_RADIO, LORA_SIM_RADIO, resolveSimRadioConfig, type SimRadioConfig } from '../hardware/sim-defaults.ts'
 import { SimMedium } from '../hardware/sim-medium.ts'
 import { RandomWaypoint, ScriptedWaypoints, StaticMobility, type Mobility, type Position } from '../hardware/mobility.ts'
 import { placeGrid, placeUniform } from '../hardware/placement.ts'
 import { assignAdversaries } from './adversaries.ts'
 import { DeliveryCollector } from './collector.ts'
 import { buildMetricsResult, type MetricsResult } from './metrics-result.ts'
-import { protocolFactory } from './protocols.ts'
+import { resolveLayers } from './layers.ts'
 import type { Scenario } from './scenario.ts'
 import { buildFlows, startFlow } from './traffic.ts'
 
@@ -40,24 +38,6 @@ export interface Simulation {
   collector: DeliveryCollector
   adversaries: Addr[]
   flows: number
-}
-
-/** The scenario's radio: its preset, overridden field by field. Throws ConfigError naming the field. */
-export function resolveRadio(s: Scenario): SimRadioConfig {
-  const { preset, csma, ...fields } = s.radio
-  const base = preset === 'lora' ? resolveSimRadioConfig(LORA_SIM_RADIO) : DEFAULT_SIM_RADIO
-  const partial: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) partial[k] = v
-  if (csma !== undefined) partial.csma = typeof csma === 'boolean' ? { enabled: csma } : csma
-  try {
-    return resolveSimRadioConfig(partial as Partial<SimRadioConfig>, base, 'radio')
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) {
-      const path = /^(radio[\w.]*)/.exec(e.message)?.[1] ?? 'radio'
-      throw new ConfigError(path, e.message.slice(path.length).replace(/^[:\s]+/, ''))
-    }
-    throw e
-  }
 }
 
 function positions(s: Scenario, rng: SeededRng): Position[] {
@@ -93,7 +73,8 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   const metrics = new MetricsRegistry()
   const n = scenario.nodes.count
 
-  const medium = new SimMedium({ scheduler, rng: rng.fork('medium'), radio: resolveRadio(scenario), metrics })
+  const layers = resolveLayers(scenario)
+  const medium = new SimMedium({ scheduler, rng: rng.fork('medium'), radio: layers.radio, metrics })
   const start = positions(scenario, rng)
   for (let id = 1; id <= n; id++) medium.addNode(id, mobility(scenario, id, start[id - 1], rng))
   for (const l of scenario.links) medium.setLinkDown(l.a, l.b, l.down[0] * 1000, l.down[1] * 1000)
@@ -106,32 +87,19 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   }
   const adversaries = assignAdversaries(scenario.adversaries, n, trusted, rng)
 
-  const factory = protocolFactory(scenario.protocol)
   const links = new Map<Addr, LinkLayer>()
   const protocols = new Map<Addr, NetProtocol>()
   const collector = new DeliveryCollector()
   for (let id = 1; id <= n; id++) {
-    let link: LinkLayer
-    try {
-      link = new LinkLayer({
-        address: id,
-        radio: medium.radio(id),
-        scheduler,
-        rng: rng.fork('link', id),
-        metrics: metrics.scope('link', id),
-        config: scenario.link,
-      })
-    } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('link', e.message)
-      throw e
-    }
-    let proto: NetProtocol
-    try {
-      proto = factory({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: scenario.protocolConfig, adversary: adversaries.get(id) })
-    } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) throw new ConfigError('protocolConfig', e.message)
-      throw e
-    }
+    const link = new LinkLayer({
+      address: id,
+      radio: medium.radio(id),
+      scheduler,
+      rng: rng.fork('link', id),
+      metrics: metrics.scope('link', id),
+      config: layers.link,
+    })
+    const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id) })
     proto.on('deliver', (d) => collector.delivered(id, d.payload, d.at))
     links.set(id, link)
     protocols.set(id, proto)

@@ -33,8 +33,8 @@ test('a minimal scenario gets documented defaults', () => {
 test('errors name the field that is wrong', () => {
   assert.is(configError(() => parseScenario(minimal + 'radio: { range: -5 }')).path, 'radio.range')
   assert.is(configError(() => parseScenario(minimal + 'radio: { range: abc }')).path, 'radio.range')
+  assert.is(configError(() => parseScenario(minimal + 'radio: { preset: zigbee }')).path, 'radio.preset')
   assert.is(configError(() => parseScenario(minimal + 'mobility: { model: teleport }')).path, 'mobility.model')
-  assert.is(configError(() => parseScenario(minimal + 'radio: { rnage: 100 }')).path, 'radio.rnage')
   assert.is(configError(() => parseScenario(minimal + 'traffic: [{ pattern: unicast, rate: 1, size: 3 }]')).path, 'traffic.0.size')
   assert.is(configError(() => parseScenario('nodes: { count: 4 }\nfield: { width: 1, height: 1 }')).path, 'duration')
   const e = configError(() => parseScenario(minimal + 'radio: { range: -5 }'))
@@ -50,6 +50,32 @@ test('cross-field checks name the field', () => {
   assert.is(configError(() => parseScenario('duration: 1\nfield: { width: 9, height: 9 }\nnodes: { count: 2, placement: explicit, positions: [[0, 0]] }')).path, 'nodes.positions')
   assert.is(configError(() => parseScenario(minimal + 'links: [{ a: 1, b: 2, down: [5, 1] }]')).path, 'links.0.down')
   assert.is(configError(() => parseScenario(minimal + 'adversaries: [{ model: blackhole }]')).path, 'adversaries.0')
+})
+
+test('values that used to crash, hang or be silently ignored are ConfigErrors naming the field', () => {
+  const cases: Array<[string, string]> = [
+    ['links: [{ a: 1, b: 1, down: [1, 2] }]', 'links.0.b'],
+    ['links: [{ a: 1, b: 2, down: [2, 2] }]', 'links.0.down'],
+    ['mobility: { model: waypoints, waypoints: { "2": [[5, 10, 10], [3, 20, 20]] } }', 'mobility.waypoints.2.1'],
+    ['mobility: { model: waypoints, waypoints: { "02": [[5, 10, 10]] } }', 'mobility.waypoints.02'],
+    ['mobility: { model: waypoints, waypoints: { "2": [[5, 500, 10]] } }', 'mobility.waypoints.2.0'],
+    ['traffic: [{ pattern: multicast, group: 3000000000, rate: 1, size: 10 }]', 'traffic.0.group'],
+    ['traffic: [{ pattern: unicast, rate: 1, size: 5000 }]', 'traffic.0.size'],
+    ['traffic: [{ pattern: unicast, rate: 1000000, size: 10 }]', 'traffic.0.rate'],
+    ['radio: { range: -5 }', 'radio.range'],
+    ['radio: { rnage: 100 }', 'radio.rnage'],
+    ['radio: { csma: { slotMs: 1e-300 } }', 'radio.csma.slotMs'],
+    ['link: { maxRetries: -1 }', 'link.maxRetries'],
+    ['link: { beaconIntervalMz: 5 }', 'link.beaconIntervalMz'],
+    ['protocolConfig: { maxJitterMs: -1 }', 'protocolConfig.maxJitterMs'],
+    ['radio: { preset: lora }\nlink: { beaconIntervalMs: 1000 }', 'link.beaconIntervalMs'],
+  ]
+  for (const [yaml, path] of cases) assert.is(configError(() => parseScenario(minimal + yaml)).path, path, yaml)
+  assert.is(configError(() => parseScenario('duration: 1e300\nnodes: { count: 2 }\nfield: { width: 9, height: 9 }')).path, 'duration')
+  assert.is(configError(() => parseScenario('duration: 1\nfield: { width: 100, height: 100 }\nnodes: { count: 4, placement: grid, spacing: 1000 }')).path, 'nodes.spacing')
+  assert.is(configError(() => parseScenario('duration: 1\nfield: { width: 100, height: 100 }\nnodes: { count: 2, placement: explicit, positions: [[0, 0], [500, 0]] }')).path, 'nodes.positions.1')
+  // The LoRa preset's own link defaults fit its duty cycle.
+  assert.is(parseScenario(minimal + 'radio: { preset: lora }').radio.preset, 'lora')
 })
 
 test('invalid YAML and non-mapping documents are clear errors', () => {

@@ -7,7 +7,10 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
+import { BROADCAST, GROUP_BASE } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
+import { resolveLayers } from './layers.ts'
+import { placeGrid } from '../hardware/placement.ts'
 
 const num = z.number().finite()
 const nonNeg = num.nonnegative()
@@ -17,37 +20,18 @@ const prob = num.min(0).max(1)
 const timeOrRange = z.union([nonNeg, z.tuple([nonNeg, nonNeg])])
 const nodeId = z.int().min(1)
 
-const csmaSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  slotMs: pos.optional(),
-  minWindow: z.int().min(1).optional(),
-  maxWindow: z.int().min(1).optional(),
-  maxAttempts: z.union([z.int().min(1), z.literal(Infinity)]).optional(),
-})
-
-const radioSchema = z.strictObject({
+/**
+ * The radio: a preset, then any field of hardware/sim-defaults.ts `SimRadioConfig`. The fields are
+ * checked by the simulator's own validator (one source of truth for their bounds), called from
+ * crossCheck below so errors still name the field.
+ */
+const radioSchema = z.looseObject({
   /** Base values the other fields override: `wifi` (802.11b-like) or `lora` (LoRa SF7-like, 1 % duty cycle). */
   preset: z.enum(['wifi', 'lora']).default('wifi'),
-  range: pos.optional(),
-  bitrate: pos.optional(),
-  mtu: z.int().min(32).max(65_535).optional(),
-  loss: prob.optional(),
-  preambleMs: nonNeg.optional(),
-  propagation: z.enum(['unit-disk', 'log-distance']).optional(),
-  interferenceRange: pos.nullable().optional(),
-  txPowerDbm: num.optional(),
-  pathLossExponent: pos.optional(),
-  referenceLossDb: nonNeg.optional(),
-  shadowingDb: nonNeg.optional(),
-  noiseFloorDbm: num.optional(),
-  transitionDb: pos.optional(),
-  captureThresholdDb: nonNeg.nullable().optional(),
-  csma: z.union([z.boolean(), csmaSchema]).optional(),
-  dutyCycle: num.gt(0).max(1).optional(),
-  dutyCycleWindowMs: pos.optional(),
-  queueLimit: z.int().min(1).optional(),
-  queueTtlMs: pos.optional(),
 })
+
+/** Longest run we accept: beyond it time arithmetic loses millisecond precision. */
+const MAX_DURATION_S = 1e7
 
 const trafficSchema = z
   .strictObject({
@@ -60,7 +44,7 @@ const trafficSchema = z
     /** unicast destination; default: drawn at random. */
     to: nodeId.optional(),
     /** multicast group number (0-based). */
-    group: z.int().min(0).default(0),
+    group: z.int().min(0).max(BROADCAST - GROUP_BASE - 1).default(0),
     /** multicast: random senders when `from` is not given. */
     senders: z.int().min(1).default(1),
     /** multicast: members of the group (random nodes), or an explicit list. */
@@ -69,7 +53,7 @@ const trafficSchema = z
     /** Stop time, s; default the scenario duration. */
     stop: nonNeg.optional(),
     /** Packets per second per sender. */
-    rate: pos,
+    rate: pos.max(10_000),
     /** Application payload bytes per packet (≥ 6: flow id and sequence number). */
     size: z.int().min(6).max(65_535),
   })
@@ -93,7 +77,7 @@ export const scenarioSchema = z.strictObject({
   /** Default seed; `--seed` overrides. */
   seed: z.int().min(0).default(1),
   /** Simulated seconds. */
-  duration: pos,
+  duration: pos.max(MAX_DURATION_S),
   nodes: z.strictObject({
     count: z.int().min(1).max(100_000),
     placement: z.enum(['grid', 'uniform', 'explicit']).default('uniform'),
@@ -103,9 +87,9 @@ export const scenarioSchema = z.strictObject({
     positions: z.array(z.tuple([num, num])).optional(),
   }),
   field: z.strictObject({ width: pos, height: pos }),
-  radio: radioSchema.default(radioSchema.parse({})),
+  radio: radioSchema.default({ preset: 'wifi' }),
   /** Link-layer tunables (adhoc/link-defaults.ts), e.g. beaconIntervalMs, reliableUnicast. */
-  link: z.record(z.string(), z.union([num, z.boolean()])).default({}),
+  link: z.record(z.string(), z.unknown()).default({}),
   mobility: z
     .strictObject({
       model: z.enum(['static', 'random-waypoint', 'waypoints']).default('static'),
@@ -121,7 +105,7 @@ export const scenarioSchema = z.strictObject({
   links: z.array(z.strictObject({ a: nodeId, b: nodeId, down: z.tuple([nonNeg, nonNeg]) })).default([]),
   protocol: z.string().min(1).default('flood'),
   /** Protocol tunables, e.g. flood: maxJitterMs, ttl. */
-  protocolConfig: z.record(z.string(), z.union([num, z.boolean(), z.string()])).default({}),
+  protocolConfig: z.record(z.string(), z.unknown()).default({}),
   traffic: z.array(trafficSchema).default([]),
   adversaries: z.array(adversarySchema).default([]),
 })
@@ -142,10 +126,22 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigError {
 /** Checks that depend on several fields at once. */
 function crossCheck(s: Scenario): void {
   const n = s.nodes.count
+  const { width, height } = s.field
+  const inField = (x: number, y: number) => x >= 0 && x <= width && y >= 0 && y <= height
   if (s.nodes.placement === 'explicit') {
     if (!s.nodes.positions) throw new ConfigError('nodes.positions', 'required when nodes.placement is explicit')
     if (s.nodes.positions.length !== n) {
       throw new ConfigError('nodes.positions', `has ${s.nodes.positions.length} entries but nodes.count is ${n}`)
+    }
+    s.nodes.positions.forEach(([x, y], i) => {
+      if (!inField(x, y)) throw new ConfigError(`nodes.positions.${i}`, `[${x}, ${y}] is outside the ${width} x ${height} m field`)
+    })
+  }
+  if (s.nodes.placement === 'grid') {
+    try {
+      placeGrid(n, width, height, s.nodes.spacing)
+    } catch (e) {
+      throw new ConfigError(s.nodes.spacing === undefined ? 'nodes.count' : 'nodes.spacing', (e as Error).message)
     }
   }
   if (s.mobility.minSpeed > s.mobility.maxSpeed) {
@@ -154,9 +150,13 @@ function crossCheck(s: Scenario): void {
   if (s.mobility.model === 'waypoints' && !s.mobility.waypoints) {
     throw new ConfigError('mobility.waypoints', 'required when mobility.model is waypoints')
   }
-  for (const key of Object.keys(s.mobility.waypoints ?? {})) {
+  for (const [key, points] of Object.entries(s.mobility.waypoints ?? {})) {
     const id = Number(key)
-    if (!Number.isInteger(id) || id < 1 || id > n) throw new ConfigError(`mobility.waypoints.${key}`, `is not a node id in 1..${n}`)
+    if (!/^[1-9]\d*$/.test(key) || id > n) throw new ConfigError(`mobility.waypoints.${key}`, `is not a node id in 1..${n}`)
+    points.forEach(([t, x, y], i) => {
+      if (i > 0 && t <= points[i - 1][0]) throw new ConfigError(`mobility.waypoints.${key}.${i}`, `time ${t} s is not after the previous waypoint's (${points[i - 1][0]} s)`)
+      if (!inField(x, y)) throw new ConfigError(`mobility.waypoints.${key}.${i}`, `[${x}, ${y}] is outside the ${width} x ${height} m field`)
+    })
   }
   const checkNode = (path: string, id: number | undefined) => {
     if (id !== undefined && id > n) throw new ConfigError(path, `node ${id} does not exist (nodes are 1..${n})`)
@@ -164,7 +164,8 @@ function crossCheck(s: Scenario): void {
   s.links.forEach((l, i) => {
     checkNode(`links.${i}.a`, l.a)
     checkNode(`links.${i}.b`, l.b)
-    if (l.down[1] < l.down[0]) throw new ConfigError(`links.${i}.down`, 'ends before it starts')
+    if (l.a === l.b) throw new ConfigError(`links.${i}.b`, 'is the same node as a')
+    if (l.down[1] <= l.down[0]) throw new ConfigError(`links.${i}.down`, 'must end after it starts')
   })
   s.traffic.forEach((t, i) => {
     const p = `traffic.${i}`
@@ -184,6 +185,8 @@ function crossCheck(s: Scenario): void {
     if (stop < start[1]) throw new ConfigError(`${p}.stop`, `(${stop}) is before the latest start (${start[1]})`)
   })
   s.adversaries.forEach((a, i) => a.nodes?.forEach((id) => checkNode(`adversaries.${i}.nodes`, id)))
+  // Radio, link and protocol fields are checked by their own layers' validators.
+  resolveLayers(s)
 }
 
 /** Validate a parsed scenario object (YAML already read). Throws ConfigError naming the field. */

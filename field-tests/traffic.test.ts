@@ -60,6 +60,23 @@ test('flows expand deterministically with distinct endpoints', () => {
   assert.is(bc.receivers.length, 29)
 })
 
+test('multicast flows expect every member of the group, whichever entry made it a member', () => {
+  const s = parseScenario(base + `traffic:
+  - { pattern: multicast, group: 0, from: 1, receivers: [2, 3], rate: 1, size: 10 }
+  - { pattern: multicast, group: 0, from: 9, receivers: [7, 8], rate: 1, size: 10 }`)
+  const { flows, members } = buildFlows(s.traffic, 30, s.duration, new SeededRng(1))
+  assert.equal(members.get(groupAddr(0)), [2, 3, 7, 8])
+  assert.equal(flows[0].receivers, [2, 3, 7, 8])
+  assert.equal(flows[1].receivers, [2, 3, 7, 8])
+})
+
+test('a fixed unicast destination is never drawn as the random sender', () => {
+  const s = parseScenario(base + 'traffic: [{ pattern: unicast, to: 3, flows: 5, rate: 1, size: 10 }]')
+  for (let seed = 0; seed < 50; seed++) {
+    for (const f of buildFlows(s.traffic, 30, s.duration, new SeededRng(seed)).flows) assert.is.not(f.from, 3)
+  }
+})
+
 test('a CBR flow sends at its rate between start and stop', () => {
   const sched = new SimScheduler()
   const times: number[] = []

@@ -77,7 +77,8 @@ export function buildFlows(
         for (const from of senders) add(from, spec.to, [spec.to])
       } else {
         for (let f = 0; f < spec.flows; f++) {
-          const from = senders ? senders[f % senders.length] : pickNodes(r, nodes, 1, new Set(), path)[0]
+          const exclude = new Set(spec.to === undefined ? [] : [spec.to])
+          const from = senders ? senders[f % senders.length] : pickNodes(r, nodes, 1, exclude, `${path}.from`)[0]
           const to = spec.to ?? pickNodes(r, nodes, 1, new Set([from]), `${path}.to`)[0]
           if (to === from) throw new ConfigError(`${path}.to`, 'is also the sender')
           add(from, to, [to])
@@ -98,9 +99,12 @@ export function buildFlows(
       const known = members.get(group) ?? []
       members.set(group, [...new Set([...known, ...receivers])].sort((a, b) => a - b))
       const from = senders ?? pickNodes(r, nodes, spec.senders, new Set(), `${path}.senders`)
-      for (const s of from) add(s, group, receivers.filter((id) => id !== s))
+      for (const s of from) add(s, group, [])
     }
   })
+  // A multicast packet is expected at every member of its group but the sender, whichever traffic
+  // entry made them members (PROTOCOLS.md: per receiver, summed).
+  for (const f of flows) if (f.pattern === 'multicast') f.receivers = members.get(f.dst)!.filter((id) => id !== f.from)
   return { flows, members }
 }
 
