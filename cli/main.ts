@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { simCommand, type Io } from './sim.ts'
+import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
 
 function version(): string {
@@ -38,6 +39,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0
         }
         return await simCommand(rest, io)
+      case 'sweep':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await sweepCommand(rest, io)
       default:
         throw new UsageError(`unknown command "${cmd}" (try spinmesh --help)`)
     }

@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadScenario } from '../field-tests/scenario.ts'
-import { runScenario } from '../field-tests/runner.ts'
+import { buildSimulation, runSimulation } from '../field-tests/runner.ts'
+import { attachTrace } from '../field-tests/trace.ts'
 import { formatSummary } from './summary.ts'
 import { UsageError } from './usage.ts'
 
@@ -26,6 +27,35 @@ function progressBar(io: Io) {
   }
 }
 
+/** A JSON-lines file written in 1 MB chunks (a trace can have millions of lines). */
+function openTrace(file: string): { write: (e: Record<string, unknown>) => void; close: () => void } {
+  let fd: number
+  try {
+    fd = openSync(file, 'w')
+  } catch (e) {
+    throw new UsageError(`cannot write trace file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+  let buf: string[] = []
+  let size = 0
+  const flush = () => {
+    if (buf.length) writeSync(fd, buf.join(''))
+    buf = []
+    size = 0
+  }
+  return {
+    write: (e) => {
+      const line = JSON.stringify(e) + '\n'
+      buf.push(line)
+      size += line.length
+      if (size > 1 << 20) flush()
+    },
+    close: () => {
+      flush()
+      closeSync(fd)
+    },
+  }
+}
+
 export async function simCommand(argv: string[], io: Io): Promise<number> {
   let parsed
   try {
@@ -36,6 +66,7 @@ export async function simCommand(argv: string[], io: Io): Promise<number> {
         seed: { type: 'string' },
         set: { type: 'string', multiple: true },
         json: { type: 'string' },
+        trace: { type: 'string' },
         quiet: { type: 'boolean' },
       },
     })
@@ -50,7 +81,16 @@ export async function simCommand(argv: string[], io: Io): Promise<number> {
     if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`)
   }
   const scenario = loadScenario(positionals[0], values.set ?? [])
-  const result = runScenario(scenario, { seed, onProgress: !values.quiet && io.tty ? progressBar(io) : undefined })
+  const opts = { seed, onProgress: !values.quiet && io.tty ? progressBar(io) : undefined }
+  const sim = buildSimulation(scenario, opts)
+  const trace = values.trace ? openTrace(values.trace) : undefined
+  if (trace) attachTrace(sim, trace.write)
+  let result
+  try {
+    result = runSimulation(sim, opts)
+  } finally {
+    trace?.close()
+  }
   const json = JSON.stringify(result, null, 2) + '\n'
   if (values.json === '-') io.out(json)
   else if (values.json) writeFileSync(values.json, json)

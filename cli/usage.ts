@@ -7,6 +7,7 @@ export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, s
 
 Usage:
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
+  spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
   spinmesh --help                          this text
   spinmesh --version                       the version
 
@@ -15,7 +16,15 @@ sim options:
   --set key.path=value  override a scenario field, repeatable (e.g. --set radio.range=300
                         --set traffic.0.rate=2 --set mobility.maxSpeed=5)
   --json FILE           write the metrics JSON (docs/METRICS.md) to FILE ('-' for stdout)
+  --trace FILE          write a per-packet event trace, one JSON object per line (field-tests/trace.ts)
   --quiet               no progress and no summary table
+
+sweep options:
+  --vary key.path=v1,v2,...   a field to vary, repeatable (combinations of all axes are run)
+  --seeds N             seeds per combination (default 3), starting at --seed-base (default 1)
+  --set key.path=value  as for sim, applied to every run
+  --json FILE           every run's metrics plus per-combination medians
+  --quiet               no progress and no table
 
 Scenarios: field-tests/scenarios/*.yaml; the format is in field-tests/README.md.
 `

@@ -32,6 +32,10 @@ test('registry scopes by layer and node, totals sum over nodes', () => {
   m.scope('app', 1).histogram('lat').record(3)
   m.scope('app', 2).histogram('lat').record(5)
   assert.is(m.mergedHistogram('app', 'lat').count, 2)
+  const h = m.histogramTotals()
+  assert.equal(Object.keys(h), ['app'])
+  assert.is(h.app.lat.count, 2)
+  assert.is(h.app.lat.mean, 4)
 })
 
 test('logger is silent without a sink and writes JSON lines with bindings when given one', () => {

@@ -126,6 +126,18 @@ export class MetricsRegistry {
     return out
   }
 
+  /** Every histogram merged over nodes and summarised: `{ layer: { name: summary } }`, keys sorted. */
+  histogramTotals(): Record<string, Record<string, ReturnType<Histogram['summary']>>> {
+    const out: Record<string, Record<string, ReturnType<Histogram['summary']>>> = {}
+    for (const layer of [...this.histograms.keys()].sort()) {
+      const names = new Set<string>()
+      for (const byName of this.histograms.get(layer)!.values()) for (const n of byName.keys()) names.add(n)
+      out[layer] = {}
+      for (const name of [...names].sort()) out[layer][name] = this.mergedHistogram(layer, name).summary()
+    }
+    return out
+  }
+
   /** One histogram merged over all nodes of a layer. */
   mergedHistogram(layer: string, name: string): Histogram {
     const h = new Histogram()

@@ -27,11 +27,24 @@ export interface MetricsResult {
   traffic: { flows: number; packetsSent: number }
   adversaries: number[]
   counters: Record<string, Record<string, number>>
+  /** Every histogram of every layer merged over nodes: `{ layer: { name: {count, mean, min, max, p50, p95} } }`. */
+  histograms: Record<string, Record<string, { count: number; mean: number; min: number; max: number; p50: number; p95: number }>>
 }
 
 /** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
 export function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6
+}
+
+function roundHistograms(h: MetricsResult['histograms']): MetricsResult['histograms'] {
+  const out: MetricsResult['histograms'] = {}
+  for (const [layer, byName] of Object.entries(h)) {
+    out[layer] = {}
+    for (const [name, s] of Object.entries(byName)) {
+      out[layer][name] = { count: s.count, mean: round6(s.mean), min: round6(s.min), max: round6(s.max), p50: round6(s.p50), p95: round6(s.p95) }
+    }
+  }
+  return out
 }
 
 export function buildMetricsResult(sim: Simulation, wallSeconds: number): MetricsResult {
@@ -75,5 +88,6 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     traffic: { flows: sim.flows, packetsSent: sim.collector.sentPackets },
     adversaries: sim.adversaries,
     counters: m.totals(),
+    histograms: roundHistograms(m.histogramTotals()),
   }
 }

@@ -17,7 +17,7 @@ import { DeliveryCollector } from './collector.ts'
 import { buildMetricsResult, type MetricsResult } from './metrics-result.ts'
 import { resolveLayers } from './layers.ts'
 import type { Scenario } from './scenario.ts'
-import { buildFlows, startFlow } from './traffic.ts'
+import { buildFlows, decodeAppHeader, startFlow } from './traffic.ts'
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -38,6 +38,8 @@ export interface Simulation {
   collector: DeliveryCollector
   adversaries: Addr[]
   flows: number
+  /** Receives app-send/app-deliver events when a trace is attached (field-tests/trace.ts). */
+  traceApp?: (event: Record<string, unknown>) => void
 }
 
 function positions(s: Scenario, rng: SeededRng): Position[] {
@@ -90,6 +92,7 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   const links = new Map<Addr, LinkLayer>()
   const protocols = new Map<Addr, NetProtocol>()
   const collector = new DeliveryCollector()
+  const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, adversaries: [...adversaries.keys()], flows: flows.length }
   for (let id = 1; id <= n; id++) {
     const link = new LinkLayer({
       address: id,
@@ -100,7 +103,13 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
       config: layers.link,
     })
     const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id) })
-    proto.on('deliver', (d) => collector.delivered(id, d.payload, d.at))
+    proto.on('deliver', (d) => {
+      const latencyMs = collector.delivered(id, d.payload, d.at)
+      if (sim.traceApp) {
+        const h = d.payload.length >= 6 ? decodeAppHeader(d.payload) : undefined
+        sim.traceApp({ t: d.at, node: id, ev: 'app-deliver', origin: d.origin, flow: h?.flow, seq: h?.seq, hops: d.hops, latencyMs })
+      }
+    })
     links.set(id, link)
     protocols.set(id, proto)
   }
@@ -111,11 +120,12 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
     const sender = protocols.get(flow.from)!
     startFlow(flow, scheduler, (f, seq, payload) => {
       collector.sent(f.id, seq, scheduler.now())
+      sim.traceApp?.({ t: scheduler.now(), node: f.from, ev: 'app-send', flow: f.id, seq, dst: f.dst, size: payload.length })
       sender.send(f.dst, payload)
     })
   }
 
-  return { scenario, seed, scheduler, medium, metrics, links, protocols, collector, adversaries: [...adversaries.keys()], flows: flows.length }
+  return sim
 }
 
 /** Run a built simulation to the scenario's duration and compute its metrics. */
