@@ -4,6 +4,7 @@
  */
 import type { DeliveryStats } from './collector.ts'
 import type { Simulation } from './runner.ts'
+import { treeStats, type GroupTreeStats } from './tree-metrics.ts'
 
 export interface MetricsResult {
   scenario: string
@@ -29,6 +30,8 @@ export interface MetricsResult {
   counters: Record<string, Record<string, number>>
   /** Every histogram of every layer merged over nodes: `{ layer: { name: {count, mean, min, max, p50, p95} } }`. */
   histograms: Record<string, Record<string, { count: number; mean: number; min: number; max: number; p50: number; p95: number }>>
+  /** Multicast trees at the end of the run, for protocols that build them (MAODV). */
+  trees?: GroupTreeStats[]
 }
 
 /** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
@@ -55,6 +58,7 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
   let maxAirMs = 0
   for (let id = 1; id <= sim.scenario.nodes.count; id++) maxAirMs = Math.max(maxAirMs, m.value('medium', id, 'airtimeMs'))
   const controlPackets = m.total('link', 'txControlFrames')
+  const trees = treeStats(sim.protocols)
   return {
     scenario: sim.scenario.name,
     seed: sim.seed,
@@ -89,5 +93,6 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     adversaries: sim.adversaries,
     counters: m.totals(),
     histograms: roundHistograms(m.histogramTotals()),
+    ...(trees ? { trees } : {}),
   }
 }

@@ -139,9 +139,10 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): MetricsRe
     opts.onProgress?.(until, totalMs)
     if (until >= totalMs) break
   }
+  const result = buildMetricsResult(sim, (performance.now() - wallStart) / 1000)
   for (const p of sim.protocols.values()) p.close()
   for (const l of sim.links.values()) l.close()
-  return buildMetricsResult(sim, (performance.now() - wallStart) / 1000)
+  return result
 }
 
 export function runScenario(scenario: Scenario, opts: RunOptions = {}): MetricsResult {
