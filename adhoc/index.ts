@@ -45,3 +45,4 @@ export { Reassembler, splitDatagram, type Reassembled, type ReassemblerOptions }
 export { Flood, type FloodForwardCandidate, type FloodOptions } from './flood.ts'
 export { DEFAULT_FLOOD_CONFIG, validateFloodConfig, type FloodConfig, type FloodConfigInput } from './flood-defaults.ts'
 export { FLOOD_HEADER_SIZE, decodeFlood, encodeFlood, type FloodHeader } from './flood-frame.ts'
+export * from './aodv/index.ts'

@@ -14,6 +14,7 @@ import { FLOOD_HEADER_SIZE } from '../adhoc/flood-frame.ts'
 import type { LinkConfig } from '../adhoc/link-defaults.ts'
 import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
+import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig, type AodvConfig } from '../adhoc/aodv/index.ts'
 import type { AdversaryBehaviour } from './adversaries.ts'
 
 export interface ProtocolContext {
@@ -46,6 +47,19 @@ export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
         rng: ctx.rng,
         metrics: ctx.metrics.scope('flood', ctx.id),
         config: ctx.config as FloodConfig,
+        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+      }),
+  },
+  aodv: {
+    validate: (config, path) => validateAodvConfig(config, path),
+    maxPayload: (link) => link.maxDatagram - ROUTED_HEADER_SIZE,
+    create: (ctx) =>
+      new Aodv({
+        link: ctx.link,
+        scheduler: ctx.scheduler,
+        rng: ctx.rng,
+        metrics: ctx.metrics.scope('aodv', ctx.id),
+        config: ctx.config as AodvConfig,
         forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
       }),
   },

@@ -1,0 +1,58 @@
+/**
+ * Events and counters of AODV (adhoc/aodv/aodv.ts). Counter names are stable (docs/METRICS.md):
+ * add, never rename.
+ */
+import type { Addr } from '../../core/addr.ts'
+import type { Counter, MetricsScope } from '../../core/metrics.ts'
+
+/** Why a route stopped being usable. */
+export type RouteLossReason = 'tx-failed' | 'hello-loss' | 'neighbour-down' | 'rerr' | 'repairing'
+
+/** Events for traces and tests (besides NetProtocol's and UnicastRouter's). */
+export interface AodvEvents {
+  /** A discovery (or local repair) this node ran found its route. */
+  'route-found': (e: { dst: Addr; hops: number; latencyMs: number }) => void
+  /** An active route was invalidated by a link break or a RERR (expiry by lifetime is silent). */
+  'route-lost': (e: { dst: Addr; reason: RouteLossReason }) => void
+  /** A discovery this node ran for its own packets failed. */
+  unreachable: (e: { dst: Addr }) => void
+  /** This node originated a RREQ (every ring step and retry). */
+  rreq: (e: { origin: Addr; id: number; ttl: number }) => void
+  /** This node sent a RERR (originated or propagated). */
+  rerr: (e: { unreachable: Addr[] }) => void
+}
+
+/**
+ * Scope 'aodv', per node. Messages are counted when handed to the link (sent), one per message:
+ * rreq (originated + relayed), rrep (originated, relayed, gratuitous), rerr, hello, rrepAck.
+ * Discoveries: routeDiscoveries (started for own packets), discoveryFailures ('unreachable'),
+ * localRepairs (started), localRepairFailures. Data: dataOriginated (accepted by send/sendRouted),
+ * dataForwarded (relayed to the next hop), dataDelivered (reached this node as destination), and
+ * dataDropped = the sum of the dataDropped* reasons: NoRoute (relay without a route, or discovery
+ * failed), BufferFull, BufferTimeout, Ttl, LinkBreak (next hop lost, no repair), Filtered
+ * (forwardFilter), Loop (came back to its origin), Congestion (the link refused it: queue full,
+ * expired, busy, duty cycle), Closed. Besides: rreqReceived, rreqDuplicates, rrepReceived,
+ * rerrReceived, helloReceived, rreqRateLimited (RREQs that waited), rerrRateLimited (RERRs dropped),
+ * rreqBlacklisted, rrepAckTimeouts, rrepGratuitous, linkBreaks, dataDuplicates (copies suppressed
+ * at the destination, not counted in dataDelivered), decodeErrors, sendErrors.
+ * Histogram discoveryLatencyMs: start of a discovery to its route.
+ */
+export const AODV_COUNTERS = [
+  'rreq', 'rrep', 'rerr', 'hello', 'rrepAck',
+  'routeDiscoveries', 'discoveryFailures', 'localRepairs', 'localRepairFailures',
+  'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDropped',
+  'dataDroppedNoRoute', 'dataDroppedBufferFull', 'dataDroppedBufferTimeout', 'dataDroppedTtl', 'dataDroppedLinkBreak',
+  'dataDroppedFiltered', 'dataDroppedLoop', 'dataDroppedCongestion', 'dataDroppedClosed',
+  'rreqReceived', 'rreqDuplicates', 'rrepReceived', 'rerrReceived', 'helloReceived',
+  'rreqRateLimited', 'rerrRateLimited', 'rreqBlacklisted', 'rrepAckTimeouts', 'rrepGratuitous',
+  'linkBreaks', 'dataDuplicates', 'decodeErrors', 'sendErrors',
+] as const
+
+export type AodvCounterName = (typeof AODV_COUNTERS)[number]
+export type AodvCounters = Record<AodvCounterName, Counter>
+
+export type DropReason = 'NoRoute' | 'BufferFull' | 'BufferTimeout' | 'Ttl' | 'LinkBreak' | 'Filtered' | 'Loop' | 'Congestion' | 'Closed'
+
+export function aodvCounters(scope: MetricsScope): AodvCounters {
+  return Object.fromEntries(AODV_COUNTERS.map((n) => [n, scope.counter(n)])) as AodvCounters
+}
