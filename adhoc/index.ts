@@ -45,4 +45,10 @@ export { Reassembler, splitDatagram, type Reassembled, type ReassemblerOptions }
 export { Flood, type FloodForwardCandidate, type FloodOptions } from './flood.ts'
 export { DEFAULT_FLOOD_CONFIG, validateFloodConfig, type FloodConfig, type FloodConfigInput } from './flood-defaults.ts'
 export { FLOOD_HEADER_SIZE, decodeFlood, encodeFlood, type FloodHeader } from './flood-frame.ts'
-export * from './aodv/index.ts'
+
+// Routing protocols: the main classes flat; everything (codecs, message types) by namespace,
+// since AODV and MAODV both have an RREQ and an RREP.
+export { Aodv, validateAodvConfig, DEFAULT_AODV_CONFIG, type AodvConfig, type AodvEvents, type AodvOptions } from './aodv/index.ts'
+export { Maodv, validateMaodvConfig, DEFAULT_MAODV_CONFIG, type MaodvConfig, type MaodvEvents, type MaodvOptions } from './maodv/index.ts'
+export * as aodv from './aodv/index.ts'
+export * as maodv from './maodv/index.ts'

@@ -1,7 +1,7 @@
 /**
  * The network protocols a scenario can name in `protocol:`. Each entry validates its config (errors
  * name `protocolConfig.*`), says how large a payload it carries over a link configuration, and
- * builds one node's instance. Later protocols (aodv, maodv, odsbr, gossip) register here.
+ * builds one node's instance. Later protocols (odsbr, gossip) register here.
  */
 import type { Addr } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
@@ -15,6 +15,7 @@ import type { LinkConfig } from '../adhoc/link-defaults.ts'
 import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
 import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig, type AodvConfig } from '../adhoc/aodv/index.ts'
+import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig, type MaodvConfig } from '../adhoc/maodv/index.ts'
 import type { AdversaryBehaviour } from './adversaries.ts'
 
 export interface ProtocolContext {
@@ -60,6 +61,19 @@ export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
         rng: ctx.rng,
         metrics: ctx.metrics.scope('aodv', ctx.id),
         config: ctx.config as AodvConfig,
+        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+      }),
+  },
+  maodv: {
+    validate: (config, path) => validateMaodvConfig(config, path),
+    maxPayload: (link) => link.maxDatagram - MULTICAST_DATA_HEADER_SIZE,
+    create: (ctx) =>
+      new Maodv({
+        link: ctx.link,
+        scheduler: ctx.scheduler,
+        rng: ctx.rng,
+        metrics: ctx.metrics.scope('maodv', ctx.id),
+        config: ctx.config as MaodvConfig,
         forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
       }),
   },

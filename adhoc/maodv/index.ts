@@ -1,0 +1,44 @@
+/**
+ * adhoc/maodv: MAODV multicast trees as a sans-IO protocol core (maodv.ts explains the parts).
+ * Wire formats in docs/wire-maodv.md.
+ */
+export { Maodv, type MaodvOptions } from './maodv.ts'
+export { COUNTERS as MAODV_COUNTERS, type MaodvEvents, type MaodvForwardCandidate } from './context.ts'
+export {
+  DEFAULT_MAODV_CONFIG,
+  discoveryAttempts,
+  netTraversalMs,
+  ringTraversalMs,
+  validateMaodvConfig,
+  type Attempt,
+  type MaodvConfig,
+  type MaodvConfigInput,
+} from './maodv-defaults.ts'
+export {
+  GRPH_SIZE,
+  HELLO_BASE_SIZE,
+  MACT_G,
+  MACT_J,
+  MACT_P,
+  MACT_R,
+  MACT_SIZE,
+  MACT_U,
+  MAX_HELLO_NEIGHBOURS,
+  MsgType as MaodvMsgType,
+  RREP_SIZE,
+  RREQ_SIZE,
+  decodeMaodv,
+  encodeGrph,
+  encodeHello,
+  encodeMact,
+  encodeRrep,
+  encodeRreq,
+  type Grph,
+  type Hello,
+  type Mact,
+  type MaodvMessage,
+  type Rrep,
+  type Rreq,
+} from './maodv-messages.ts'
+export { DATA_HEADER_SIZE as MULTICAST_DATA_HEADER_SIZE, decodeData as decodeMulticastData, encodeData as encodeMulticastData, type DataHeader as MulticastDataHeader } from './data-frame.ts'
+export type { TreeInfo, TreeLink } from '../routing.ts'
