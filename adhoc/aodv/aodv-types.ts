@@ -30,12 +30,20 @@ export interface AodvEvents {
  * dataForwarded (relayed to the next hop), dataDelivered (reached this node as destination), and
  * dataDropped = the sum of the dataDropped* reasons: NoRoute (relay without a route, or discovery
  * failed), BufferFull, BufferTimeout, Ttl, LinkBreak (next hop lost, no repair), Filtered
- * (forwardFilter), Loop (came back to its origin), Congestion (the link refused it: queue full,
- * expired, busy, duty cycle), Closed. Besides: rreqReceived, rreqDuplicates, rrepReceived,
- * rerrReceived, helloReceived, rreqRateLimited (RREQs that waited), rerrRateLimited (RERRs dropped),
- * rreqBlacklisted, rrepAckTimeouts, rrepGratuitous, linkBreaks, dataDuplicates (copies suppressed
- * at the destination, not counted in dataDelivered), decodeErrors, sendErrors.
+ * (forwardFilter), Loop (came back to its origin and would go straight back, or its TTL is spent),
+ * Congestion (the link refused it: queue full, expired, busy, duty cycle), Closed. Besides:
+ * rreqReceived, rreqDuplicates, rrepReceived, rerrReceived, helloReceived, rreqRateLimited (RREQs
+ * that waited), rerrRateLimited (RERRs dropped), rreqBlacklisted, rrepAckTimeouts, rrepGratuitous,
+ * linkBreaks, dataDuplicates (copies suppressed at the destination, not counted in dataDelivered),
+ * decodeErrors, sendErrors, routeInfoStale (a RREQ's originator seq or a RREP's destination seq
+ * older than the one stored: its route is ignored, RFC 6.2), dataReturned (own packets that came
+ * back to this node, e.g. over a local repair's route through it, and were sent on again or
+ * buffered rather than dropped as Loop).
  * Histogram discoveryLatencyMs: start of a discovery to its route.
+ *
+ * Messages handed to the link are not frames on air: a unicast retried by the link goes on air more
+ * than once, and a frame the radio drops never does. AODV frames on air, in a run where AODV is the
+ * only control protocol, are the link's `txControlFrames − acksSent − beaconsSent` (README).
  */
 export const AODV_COUNTERS = [
   'rreq', 'rrep', 'rerr', 'hello', 'rrepAck',
@@ -46,6 +54,7 @@ export const AODV_COUNTERS = [
   'rreqReceived', 'rreqDuplicates', 'rrepReceived', 'rerrReceived', 'helloReceived',
   'rreqRateLimited', 'rerrRateLimited', 'rreqBlacklisted', 'rrepAckTimeouts', 'rrepGratuitous',
   'linkBreaks', 'dataDuplicates', 'decodeErrors', 'sendErrors',
+  'routeInfoStale', 'dataReturned',
 ] as const
 
 export type AodvCounterName = (typeof AODV_COUNTERS)[number]

@@ -17,6 +17,9 @@
  *   buffers). `forwardFilter` (adversary models) is asked only about packets this node would relay.
  * - The destination suppresses duplicates by (origin, seq) before delivering: a packet whose link
  *   acks were all lost is resent (below) although it arrived.
+ * - A packet that comes back to its origin (a local repair's route may run through it) goes on over
+ *   the origin's current route, or waits for its discovery; it is dropped as a loop only when that
+ *   route leads straight back to the neighbour it came from or its TTL is spent.
  * - When the link reports a data packet 'tx-failed' ERR_NO_ACK, the next hop is taken as lost
  *   (control.linkBreak); the packet goes out again at once if another active route exists, waits
  *   for a rediscovery if this node originated it or for a local repair if one started, and is
@@ -272,7 +275,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
       else this.emit('routed', { origin, proto: pkt.proto, payload, hops, at: rx.at })
       return
     }
-    if (pkt.origin === this.address) return this.drop(pkt, 'Loop')
+    if (pkt.origin === this.address) return this.returned(pkt, rx.payload, from, hops, now)
     if (pkt.ttl <= 1) return this.drop(pkt, 'Ttl')
     if (this.forwardFilter !== undefined && !this.forwardFilter({ origin: pkt.origin, dst: pkt.dst, seq: pkt.seq, hops, payload: pkt.payload })) {
       return this.drop(pkt, 'Filtered')
@@ -289,6 +292,28 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
       this.drop(pkt, 'NoRoute')
       this.control.rerrNoRoute(pkt.dst, from)
     }
+  }
+
+  /**
+   * A packet this node originated came back from neighbour `from`. That is not necessarily a loop:
+   * a route can legitimately run through its origin, e.g. a relay's local repair found one back
+   * through it (RFC 6.12 does not forbid it) while this node has meanwhile learnt a fresh route of
+   * its own. So it goes on over this node's current route, as a relay would send it (TTL − 1,
+   * `from` a precursor), or, with no active route, waits for a discovery as a new packet of ours
+   * would. Dropped as a loop only when it would go straight back to `from` or its TTL is spent.
+   */
+  private returned(pkt: RoutedPacket, received: Uint8Array, from: Addr, hops: number, now: number): void {
+    const route = this.table.active(pkt.dst, now)
+    if (pkt.ttl <= 1 || route?.nextHop === from) return this.drop(pkt, 'Loop')
+    this.m.dataReturned.inc()
+    if (route !== undefined) {
+      addPrecursor(route, from)
+      this.transmit(pkt, route, relayRouted(received), from)
+      return
+    }
+    this.hold({ ...pkt, ttl: pkt.ttl - 1, hops, payload: pkt.payload.slice() })
+    this.control.startDiscovery(pkt.dst)
+    this.keepHouse()
   }
 
   /** Hand a packet to the next hop of `route`, refreshing the routes it uses (RFC 6.2). */

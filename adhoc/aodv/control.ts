@@ -20,6 +20,11 @@
  *   point the requester back through itself); it relays the RREQ instead.
  * - A RERR with the N flag (a downstream local repair took a longer route) is passed on to the
  *   precursors of the affected route without invalidating it, so it reaches the source.
+ * - Route information is applied by one freshness rule (RFC 6.2/6.7, `offer`): the reverse route of
+ *   a RREQ and the forward route of a RREP (gratuitous ones too) never take an older seq, nor, at
+ *   the same seq, more hops while active. One-hop routes to a neighbour heard directly always apply
+ *   (they cannot loop) and keep a known seq; a hello's seq only moves it forward. A RREQ that leaves
+ *   no usable route to its originator is not relayed and gets no gratuitous RREP.
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
@@ -268,21 +273,42 @@ export class AodvControl {
   // ---- routes ----------------------------------------------------------------------------------
 
   /**
-   * Any RREQ or RREP from neighbour `n` (RFC 6.5, 6.7): make sure there is a one-hop route to it;
-   * one that was not already a one-hop route to `n` loses its valid sequence number.
+   * Any RREQ or RREP from neighbour `n` (RFC 6.5, 6.7): make sure there is a one-hop route to it.
+   * The message carries no sequence number for `n`, so that information is "unknown" (RFC 6.2 iii)
+   * and a one-hop route (which cannot loop: its next hop is the destination) always replaces
+   * another. A sequence number already known for `n` is kept, valid: RFC 6.2 creates an entry
+   * "without a valid sequence number" only when none is known, and forgetting it would let any
+   * stale offer for `n` replace the direct route.
    */
   private neighbourRoute(n: Addr, now: number): void {
     const { table, config } = this.h
     const lifetime = now + config.activeRouteTimeoutMs
     const e = table.upsert(n, now)
-    const direct = e.hops === 1 && e.nextHop === n
-    if (isActive(e, now) && direct) {
+    if (isActive(e, now) && e.hops === 1 && e.nextHop === n) {
       if (e.expiresAt < lifetime) e.expiresAt = lifetime
       return
     }
-    if (!direct) e.validSeq = false
     table.setRoute(e, n, 1, lifetime)
     this.routeAvailable(n, e)
+  }
+
+  /**
+   * Route information for `e.dst` (sequence number `seq`, `hops` via `nextHop`) from a RREQ's
+   * originator (reverse route) or a RREP (forward route). Applied only when it is fresher (RFC 6.2,
+   * 6.7: `isFresher`): a newer sequence number, the same one with fewer hops or while the route is
+   * invalid, or none stored. So the stored sequence number never goes back, and at the same one an
+   * active route never gets longer — never an old path labelled with a newer number. Returns
+   * whether it was applied; older information is counted `routeInfoStale`.
+   */
+  private offer(e: RouteEntry, seq: number, hops: number, nextHop: Addr, expiresAt: number, now: number): boolean {
+    if (!isFresher(e, seq, hops, now)) {
+      if (seqDiff32(seq, e.seq) < 0) this.h.m.routeInfoStale.inc()
+      return false
+    }
+    e.seq = seq
+    e.validSeq = true
+    this.h.table.setRoute(e, nextHop, hops, expiresAt)
+    return true
   }
 
   /** A usable route to `dst` exists: end a discovery for it and release waiting packets. */
@@ -320,13 +346,16 @@ export class AodvControl {
     }
     const hops = Math.min(255, q.hops + 1)
     // Reverse route to the originator (RFC 6.5), living at least 2·NET_TRAVERSAL_TIME −
-    // 2·hops·NODE_TRAVERSAL_TIME (floored at ACTIVE_ROUTE_TIMEOUT for paths over 32 hops).
+    // 2·hops·NODE_TRAVERSAL_TIME (floored at ACTIVE_ROUTE_TIMEOUT for paths over 32 hops). Next hop,
+    // hop count and seq change only if the RREQ's information is fresher (RFC 6.2); otherwise an
+    // active route we keep is the one a reply to this RREQ will take, so it gets the lifetime.
     const rev = table.upsert(q.origin, now)
-    if (!rev.validSeq || seqDiff32(q.originSeq, rev.seq) > 0) rev.seq = q.originSeq
-    rev.validSeq = true
     const minimal = Math.max(now + 2 * timing.netTraversalTimeMs - 2 * hops * config.nodeTraversalTimeMs, now + config.activeRouteTimeoutMs)
-    table.setRoute(rev, from, hops, isActive(rev, now) ? Math.max(rev.expiresAt, minimal) : minimal)
-    this.routeAvailable(q.origin, rev)
+    const revActive = isActive(rev, now)
+    const lifetime = revActive ? Math.max(rev.expiresAt, minimal) : minimal
+    if (!this.offer(rev, q.originSeq, hops, from, lifetime, now) && revActive) rev.expiresAt = lifetime
+    const back = isActive(rev, now)
+    if (back) this.routeAvailable(q.origin, rev)
 
     if (q.dst === address) {
       // RFC 6.6.1: our sequence number becomes at least the one asked for.
@@ -340,14 +369,16 @@ export class AodvControl {
       addPrecursor(fwd, from)
       addPrecursor(rev, fwd.nextHop)
       this.out.rrep(from, { hops: fwd.hops, dst: q.dst, dstSeq: fwd.seq, origin: q.origin, lifetimeMs: this.lifetimeLeft(fwd, now) })
-      if (q.g) {
+      if (q.g && back) {
         // RFC 6.6.3: and tells the destination how to reach the originator.
         m.rrepGratuitous.inc()
         this.out.rrep(fwd.nextHop, { hops: rev.hops, dst: q.origin, dstSeq: rev.seq, origin: q.dst, lifetimeMs: this.lifetimeLeft(rev, now) })
       }
       return
     }
-    if (q.ttl <= 1) return
+    // Relay only if a reply can come back through us: not with stale originator information and
+    // no usable route to the originator.
+    if (q.ttl <= 1 || !back) return
     let { dstSeq, u } = q
     const known = table.get(q.dst, now)
     if (known !== undefined && known.validSeq && (u || seqDiff32(known.seq, dstSeq) > 0)) {
@@ -365,13 +396,8 @@ export class AodvControl {
     if (p.a) this.out.unicast(from, encodeRrepAck(), m.rrepAck)
     if (p.dst === address) return
     const hops = Math.min(255, p.hops + 1)
-    let e = table.get(p.dst, now)
-    if (isFresher(e, p.dstSeq, hops, now)) {
-      e = table.upsert(p.dst, now)
-      e.seq = p.dstSeq
-      e.validSeq = true
-      table.setRoute(e, from, hops, now + p.lifetimeMs)
-    }
+    const e = table.upsert(p.dst, now)
+    this.offer(e, p.dstSeq, hops, from, now + p.lifetimeMs, now) // forward route (RFC 6.7)
     if (!isActive(e, now)) return
     if (p.origin === address) return this.routeAvailable(p.dst, e)
     const rev = table.active(p.origin, now)
@@ -417,9 +443,12 @@ export class AodvControl {
     }
     m.helloReceived.inc()
     const now = scheduler.now()
+    // RFC 6.9: a route to the neighbour with its latest sequence number. The one-hop route is taken
+    // whatever the stored seq (it cannot loop, and no route is shorter); the seq only moves forward
+    // (one incremented here by a link break may be ahead of the hello's).
     const e = table.upsert(from, now)
     const current = isActive(e, now) && e.hops === 1 && e.nextHop === from
-    e.seq = hm.seq
+    if (!e.validSeq || seqDiff32(hm.seq, e.seq) > 0) e.seq = hm.seq
     e.validSeq = true
     const lifetime = now + hm.lifetimeMs
     table.setRoute(e, from, 1, current ? Math.max(e.expiresAt, lifetime) : lifetime)

@@ -4,7 +4,8 @@ import { BROADCAST } from '../../core/addr.ts'
 import { decodeLinkFrame } from '../link-frame.ts'
 import { Proto } from '../protocols.ts'
 import { aodvNet, cbr, chain, type AodvNet } from './aodv-fixtures.ts'
-import { decodeAodv, encodeRreq, type AodvMessage } from './aodv-messages.ts'
+import { decodeAodv, encodeRrep, encodeRreq, type AodvMessage } from './aodv-messages.ts'
+import { decodeRouted, encodeRouted } from './routed-frame.ts'
 
 const pick = (e: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, e[k]]))
 
@@ -201,6 +202,48 @@ test('local repair (enabled): the node upstream of the break rediscovers; the so
   assert.equal(net.of('rreq', 1).length, 3, 'only the initial discovery (rings 1, 3, 5)')
   assert.is(net.delivered[4].length, 40, 'every packet arrives: the one that failed waited for the repair')
   assert.equal(net.node(4).route(5)!.nextHop, 6)
+})
+
+test('local repair through the origin: packets that come back to it are re-routed, not dropped as loops', () => {
+  // 1 - 2 - 3 - 4 - 5, 1 sends to 5. At 3 s the link 3–4 breaks and 6 appears next to 1 and 5: 3's
+  // repair (TTL max(2, ⌊2/2⌋) + 2 = 4) finds 3 → 2 → 1 → 6 → 5, back through the origin, which
+  // learns 1 → 6 → 5 from the same RREP. What 3 buffered meanwhile reaches 1 from 2.
+  const net = aodvNet(6, chain(5), { config: { localRepair: true } })
+  cbr(net, 1, 5, 40, 250)
+  net.scheduler.run({ until: 3000 })
+  net.disconnect(3, 4)
+  net.connect(1, 6)
+  net.connect(6, 5)
+  net.scheduler.run({ until: 12_000 })
+  assert.is(net.value(3, 'localRepairs'), 1)
+  assert.equal(pick(net.of('route-found', 3)[0], 'dst', 'hops'), { dst: 5, hops: 4 })
+  assert.ok(net.value(1, 'dataReturned') > 0, 'packets came back to their origin')
+  assert.is(net.total('dataDroppedLoop'), 0, 'and were not taken for loops')
+  assert.equal(net.of('undeliverable'), [])
+  assert.is(net.delivered[4].length, 40)
+})
+
+test('a packet back at its origin: sent on over another next hop, buffered without a route, a loop only straight back or at TTL 1', () => {
+  // 2 and 3 are bare neighbours of 1; 1 learns a route to 9 via 3 and one to 8 via 2.
+  const net = aodvNet(3, [[1, 2], [1, 3]], { bare: [2, 3] })
+  const at3: Array<{ dst: number; ttl: number; hops: number }> = []
+  net.links[2].port(Proto.ROUTED_DATA).on('receive', (rx) => at3.push(pick(decodeRouted(rx.payload) as unknown as Record<string, unknown>, 'dst', 'ttl', 'hops') as never))
+  const rrep = { r: false, a: false, hops: 1, dstSeq: 1, origin: 1, lifetimeMs: 10_000 }
+  net.links[2].send(1, Proto.AODV, encodeRrep({ ...rrep, dst: 9 }))
+  net.links[1].send(1, Proto.AODV, encodeRrep({ ...rrep, dst: 8 }))
+  net.scheduler.run({ until: 50 })
+  const back = (dst: number, ttl: number, seq: number) =>
+    net.links[1].send(1, Proto.ROUTED_DATA, encodeRouted({ origin: 1, dst, seq, ttl, hops: 4, proto: 0, payload: Uint8Array.of(seq) }))
+  back(9, 5, 1) // on to 3
+  back(8, 5, 2) // 1's route to 8 leads straight back to 2: a loop
+  back(9, 1, 3) // TTL spent
+  back(7, 5, 4) // no route: buffered, discovered
+  net.scheduler.run({ until: 100 })
+  assert.equal(at3, [{ dst: 9, ttl: 4, hops: 5 }])
+  assert.is(net.value(1, 'dataReturned'), 2)
+  assert.is(net.value(1, 'dataDroppedLoop'), 2)
+  assert.equal(net.of('undeliverable').map((e) => [e.dst, e.reason]), [[8, 'loop'], [9, 'loop']])
+  assert.equal(net.of('rreq', 1).map((e) => e.ttl), [1], 'a discovery for 7')
 })
 
 test('local repair (disabled): RERR to the source, which rediscovers', () => {
