@@ -1,5 +1,5 @@
 /**
- * The multicast data header (docs/wire-maodv.md), carried in link DATA frames with proto
+ * The multicast data header (docs/WIRE.md §11), carried in link DATA frames with proto
  * MULTICAST_DATA (5), sent by link broadcast to every activated tree neighbour at once (or unicast
  * when there is exactly one):
  *

@@ -58,6 +58,10 @@ export interface GroupState {
   holdTimer: Timer | null
   /** No merge is started before this time (one in flight at a time). */
   mergeUntil: number
+  /** When this node last became the group's leader (merges wait for its MACT-U wave: merge.ts). */
+  leaderSince: number
+  /** A merge put off until the new leader's MACT-U wave has covered its tree. */
+  mergeTimer: Timer | null
   /** A non-member sender's failed join: sends fail at once until then. */
   senderBackoffUntil: number
   /** Last GRPH knowledge: when it was heard (entries with only knowledge are evicted by this). */
@@ -70,13 +74,13 @@ export function newGroupState(group: Addr, now: number): GroupState {
   return {
     group, state: 'off', member: false, leader: 0, groupSeq: 0, seqKnown: false, hopsToLeader: UNKNOWN_HOPS, links: new Map(),
     lastSentAt: -Infinity, lastDataAt: -Infinity, activeSince: -Infinity, lastTxAt: -Infinity, lastHelloAt: -Infinity, dedup: null,
-    grphTimer: null, holdTimer: null, mergeUntil: -Infinity, senderBackoffUntil: -Infinity, heardAt: now,
+    grphTimer: null, holdTimer: null, mergeUntil: -Infinity, leaderSince: -Infinity, mergeTimer: null, senderBackoffUntil: -Infinity, heardAt: now,
   }
 }
 
 /** The entry holds nothing but knowledge: it may be evicted. */
 function evictable(g: GroupState): boolean {
-  return g.state === 'off' && !g.member && g.grphTimer === null && g.holdTimer === null
+  return g.state === 'off' && !g.member && g.grphTimer === null && g.holdTimer === null && g.mergeTimer === null
 }
 
 export class GroupTable {

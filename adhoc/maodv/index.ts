@@ -1,6 +1,6 @@
 /**
  * adhoc/maodv: MAODV multicast trees as a sans-IO protocol core (maodv.ts explains the parts).
- * Wire formats in docs/wire-maodv.md.
+ * Wire formats in docs/WIRE.md §10–11.
  */
 export { Maodv, type MaodvOptions } from './maodv.ts'
 export { COUNTERS as MAODV_COUNTERS, type MaodvEvents, type MaodvForwardCandidate } from './context.ts'

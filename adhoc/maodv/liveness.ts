@@ -7,10 +7,21 @@
  * 4 × that) broadcasts a tree hello listing its tree neighbours: leaves never forward data, so
  * without it they would look dead, while forwarders' data broadcasts usually make it unnecessary.
  * A neighbour silent for `treeLivenessMs` is probed with a unicast hello, which the link layer acks
- * and retries: its ack counts as hearing it (a broadcast is easily lost to a collision, four
+ * and retries: its ack counts as hearing it once (a broadcast is easily lost to a collision, four
  * unicast attempts rarely all are). No ack breaks the link ('tx-failed' NO_ACK, about 100 ms
  * later); a neighbour whose link acks but that stays silent for another liveness period is broken
- * too.
+ * too. This reading of "heard every 750 ms" is deliberate (maodv-defaults.ts `treeLivenessMs`).
+ *
+ * The rule runs on for 2 × `treeLivenessMs` after the flow stops at a node (and its hellos for one
+ * period more, since its neighbours still watch it): the flow may have stopped because a tree
+ * link went — typically the upstream — and a watch that ended with the flow would leave that link
+ * to the link layer's neighbour expiry (3.5 s), one-sided all that time.
+ *
+ * Frames that show a tree neighbour no longer has the link end it here at once: a hello that does
+ * not list us, a MACT-R, and a join request it relays or sends for itself (only off-tree nodes do;
+ * a repairing one has dropped its upstream, so a child's link to it stands, a parent's does not).
+ * Data a neighbour broadcasts to its own tree neighbours says nothing about us: it counts as
+ * hearing the neighbour, and its next hello (at most 4 × `treeHelloIntervalMs` later) settles it.
  *
  * While the group is idle, tree nodes send one hello per `idleHelloIntervalMs` (0 = none) and
  * nothing else: it lets both ends of a link agree on it when no data flows (the two rules below),
@@ -30,8 +41,8 @@ import { ErrorCodes } from '../../core/errors.ts'
 import type { Timer } from '../../core/scheduler.ts'
 import type { TxFailure } from '../link-types.ts'
 import type { MaodvContext } from './context.ts'
-import { isOnTree, type GroupState } from './group-table.ts'
-import { encodeHello, type Hello } from './maodv-messages.ts'
+import { UNKNOWN_HOPS, isOnTree, type GroupState } from './group-table.ts'
+import { encodeHello, type Hello, type Rreq } from './maodv-messages.ts'
 
 export class Liveness {
   private timer: Timer | null = null
@@ -73,6 +84,24 @@ export class Liveness {
     if (!msg.neighbours.includes(c.self) && c.now() - l.since > c.config.treeLivenessMs) c.tree.breakLink(g, from, 'not in its hello', true)
   }
 
+  /**
+   * A join request (not a merge) heard from `from`, before duplicate suppression. Only a node off
+   * the tree relays one, and a node asks for itself only off the tree (join, sender join) or while
+   * repairing, having just dropped its upstream link. So a tree link to it is one-sided unless it
+   * is our parent repairing (it keeps its children): drop it, with a MACT-R in case the views
+   * disagree the other way. Links younger than a liveness period are spared: the request may have
+   * been sent before the activation reached it.
+   */
+  joinRequest(from: Addr, msg: Rreq): void {
+    const c = this.c
+    const g = c.groups.get(msg.group)
+    const l = g?.links.get(from)
+    if (g === undefined || l === undefined || !isOnTree(g) || c.now() - l.since <= c.config.treeLivenessMs) return
+    const repair = msg.origin === from && msg.maxHopsToLeader !== UNKNOWN_HOPS
+    if (repair && l.upstream) return
+    c.tree.breakLink(g, from, repair ? 'it repairs: it dropped its link to us' : 'its join request: it is off the tree')
+  }
+
   /** Unicast failures: no ack breaks every tree link to that neighbour; data refused counts as dropped. */
   txFailed(f: TxFailure, data: boolean): void {
     if (data) this.c.m.dataDropped.inc()
@@ -110,9 +139,10 @@ export class Liveness {
       if (!isOnTree(g) || g.links.size === 0) continue
       onTree = true
       const idle = now - g.lastDataAt
-      if (idle <= cfg.dataActiveMs + cfg.treeLivenessMs) {
+      const watch = cfg.dataActiveMs + 2 * cfg.treeLivenessMs
+      if (idle <= watch + cfg.treeLivenessMs) {
         busy = true
-        if (idle <= cfg.dataActiveMs) this.check(g, now)
+        if (idle <= watch) this.check(g, now)
         if (g.links.size > 0 && (now - g.lastTxAt >= cfg.treeHelloIntervalMs || now - g.lastHelloAt >= 4 * cfg.treeHelloIntervalMs)) this.hello(g)
       } else if (cfg.idleHelloIntervalMs > 0 && now - g.lastHelloAt >= cfg.idleHelloIntervalMs) {
         this.hello(g)

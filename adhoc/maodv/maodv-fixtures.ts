@@ -12,7 +12,8 @@ import { MockMedium, type MockRadio } from '../../hardware/mock-radio.ts'
 import { LinkLayer } from '../link.ts'
 import type { LinkConfigInput } from '../link-defaults.ts'
 import type { Delivery } from '../net-protocol.ts'
-import type { MaodvForwardCandidate } from './context.ts'
+import type { TreeInfo } from '../routing.ts'
+import type { MaodvContext, MaodvForwardCandidate } from './context.ts'
 import type { MaodvConfig } from './maodv-defaults.ts'
 import { Maodv } from './maodv.ts'
 
@@ -145,4 +146,34 @@ export function checkTree(nodes: Maodv[], group: Addr, members: Addr[], among?: 
     if (t.hopsToLeader !== depth.get(id)) return `node ${id} says ${t.hopsToLeader} hops to the leader, the tree says ${depth.get(id)}`
   }
   return { nodes: [...info.keys()].sort((a, b) => a - b), edges: [...edges].sort(), leaders }
+}
+
+/**
+ * A cycle of upstream pointers over every node's view of `group` (each tree node's upstream link,
+ * followed node to node), as the list of nodes on it; undefined when there is none. Views need
+ * not agree for this: a node that names a neighbour its upstream counts, whatever the neighbour
+ * thinks.
+ */
+export function upstreamCycle(nodes: Array<{ address: Addr; tree(group: Addr): TreeInfo | undefined }>, group: Addr): Addr[] | undefined {
+  const up = new Map<Addr, Addr>()
+  for (const n of nodes) {
+    const u = n.tree(group)?.links.find((l) => l.upstream)
+    if (u !== undefined) up.set(n.address, u.neighbour)
+  }
+  for (const start of up.keys()) {
+    const path: Addr[] = []
+    let x: Addr | undefined = start
+    while (x !== undefined && !path.includes(x)) {
+      path.push(x)
+      x = up.get(x)
+    }
+    if (x !== undefined) return path.slice(path.indexOf(x))
+  }
+  return undefined
+}
+
+/** White-box, for tests: ms since `node` last saw (sent or received) data of `group`; Infinity: never. */
+export function dataAge(node: Maodv, group: Addr): number {
+  const c = (node as unknown as { c: MaodvContext }).c
+  return c.now() - (c.groups.get(group)?.lastDataAt ?? -Infinity)
 }

@@ -1,5 +1,5 @@
 /**
- * MAODV control messages (docs/wire-maodv.md), carried in link DATA frames with proto MAODV (4).
+ * MAODV control messages (docs/WIRE.md §10), carried in link DATA frames with proto MAODV (4).
  * Fixed big-endian layouts, the first byte the message type. Our type codes keep RFC 3561's RREQ = 1
  * and RREP = 2, and skip 3–5: 3 and 4 are RERR and RREP-ACK in RFC 3561, while the MAODV draft
  * numbered MACT 4 and GRPH 5 (it predates RREP-ACK), so a trace reader never has to guess.

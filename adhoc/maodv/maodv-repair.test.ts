@@ -3,8 +3,11 @@ import * as assert from 'uvu/assert'
 import { groupAddr, type Addr } from '../../core/addr.ts'
 import { SeededRng } from '../../core/rng.ts'
 import type { Timer } from '../../core/scheduler.ts'
+import { Proto } from '../protocols.ts'
+import { MACT_U, encodeMact } from './maodv-messages.ts'
 import { Maodv } from './maodv.ts'
-import { checkTree, chain, grid, maodvNet, type MaodvNet } from './maodv-fixtures.ts'
+import type { LinkRx } from '../link-types.ts'
+import { checkTree, chain, grid, maodvNet, upstreamCycle, type MaodvNet } from './maodv-fixtures.ts'
 
 const G = groupAddr(0)
 
@@ -145,6 +148,74 @@ test('a partition gives two leaders; healing it merges the trees into one with o
   assert.is(t.total('merges'), 1)
 })
 
+test('a new leader never merges through its own subtree, even while its MACT-U wave is slow to cover it', () => {
+  // Tree 6-5-2-3-4 (leader 6, members 2 and 4), plus radio links 2-4 and 4-1-6 off the tree. Link
+  // 2-5 breaks: the repair of 2 fails (its only neighbours, 3 and 4, are its own subtree), so 2
+  // leads the part 2-3-4 and merges back into 6's tree (2 < 6) — along the GRPH reverse path,
+  // which runs through its grandchild 4. Node 4 is the last to hear that 2 leads (its frames from
+  // 3 are held 300 ms). Had 2 merged at once, 4 (still naming 6) would relay the merge reply to
+  // 2, and 2 would take its own grandchild for its upstream: the cycle 2 -> 4 -> 3 -> 2.
+  const t = maodvNet(6, [[6, 5], [5, 2], [2, 3], [3, 4]], { seed: 3 })
+  buildTree(t, [6, 2, 4])
+  assert.equal(ok(checkTree(t.nodes, G, [2, 4, 6])).edges, ['2-3', '2-5', '3-4', '5-6'])
+  for (const [a, b] of [[2, 4], [4, 1], [1, 6]] as const) t.connect(a, b)
+  const n4 = t.node(4) as unknown as { receiveControl(rx: LinkRx): void }
+  const deliver = n4.receiveControl.bind(n4)
+  let holdUntil = -Infinity
+  n4.receiveControl = (rx) => {
+    const wait = holdUntil - t.scheduler.now()
+    if (rx.from === 3 && wait > 0) t.scheduler.at(wait, () => deliver(rx))
+    else deliver(rx)
+  }
+  t.node(2).on('leader', (e) => {
+    if (e.leader === 2) holdUntil = t.scheduler.now() + 300
+  })
+  const cycles: string[] = []
+  const check = () => {
+    const c = upstreamCycle(t.nodes, G)
+    if (c !== undefined) cycles.push(`${t.scheduler.now().toFixed(0)} ms: ${c.join(' -> ')}`)
+  }
+  // After every change of any node's tree (once the event that made it is over).
+  for (const n of t.nodes) n.on('tree-change', () => void t.scheduler.at(0, check))
+  const repairs: boolean[] = []
+  t.node(2).on('repair', (e) => repairs.push(e.ok))
+  const merges: Array<[Addr, Addr]> = []
+  for (const n of t.nodes) n.on('merge', (e) => merges.push([n.address, e.leader]))
+  const s = stream(t, 6, 200)
+  t.run(1000)
+  t.disconnect(2, 5)
+  t.run(20_000)
+  s.stop()
+  t.run(1000)
+  assert.equal(cycles, [], 'no cycle of upstream links, ever')
+  assert.is(repairs[0], false, 'the repair of 2 failed: a partition')
+  assert.ok(holdUntil > 0, '2 became leader of its part')
+  const tree = ok(checkTree(t.nodes, G, [2, 4, 6]))
+  assert.equal(tree.leaders, [6], 'one tree again, led by 6')
+  assert.ok(merges.some(([, leader]) => leader === 6), 'the part merged back into 6')
+  const last = s.sent() - 1
+  assert.ok(got(t, 2, 6).includes(last) && got(t, 4, 6).includes(last), 'data from 6 reaches 2 and 4 again')
+})
+
+test('a MACT-U from the upstream with more than NET_DIAMETER hops is a loop: the link is broken and repaired', () => {
+  const t = maodvNet(3, chain(3))
+  buildTree(t, [1, 3])
+  assert.is(upstream(t, 3), 2)
+  const tree = t.node(3).tree(G)!
+  const mact = (hops: number) => encodeMact({ flags: MACT_U, hopsToLeader: hops, group: G, groupSeq: tree.groupSeq, leader: 1, origin: 2, rreqId: 0, replier: 0 })
+  const port = t.links[1].port(Proto.MAODV)
+  port.send(3, mact(34)) // 35 hops at 3: deep, but possible
+  t.run(100)
+  assert.is(upstream(t, 3), 2)
+  assert.is(t.node(3).tree(G)!.hopsToLeader, 35)
+  port.send(3, mact(35))
+  t.run(100)
+  assert.is.not(upstream(t, 3), 2, 'node 3 dropped the upstream that claimed 36 hops')
+  assert.is(t.metrics.value('maodv', 3, 'repairs'), 1)
+  t.run(10_000)
+  ok(checkTree(t.nodes, G, [1, 3]))
+})
+
 test('750 ms liveness: a silent tree neighbour is detected within a second while data flows, not while idle', () => {
   const t = maodvNet(3, chain(3))
   buildTree(t, [1, 3])
@@ -172,6 +243,39 @@ test('750 ms liveness: a silent tree neighbour is detected within a second while
   assert.ok(at > 0, 'node 3 dropped its silent upstream')
   const after = at - cutAt
   assert.ok(after >= 750 && after < 1200, `detected ${after.toFixed(0)} ms after the neighbour fell silent`)
+})
+
+test('750 ms liveness goes on for two periods after the flow stops: an upstream lost then is still noticed', () => {
+  // The flow may stop here because the upstream went: its links are watched a little longer.
+  const t = maodvNet(3, chain(3))
+  buildTree(t, [1, 3])
+  const s = stream(t, 1)
+  t.run(3000)
+  s.stop()
+  t.run(1500) // 2 still sends hellos (it too saw data a moment ago)
+  const cutAt = t.scheduler.now()
+  t.disconnect(2, 3)
+  let at = -1
+  t.node(3).on('tree-change', () => {
+    if (at < 0 && upstream(t, 3) !== 2) at = t.scheduler.now()
+  })
+  t.run(3000)
+  assert.ok(at > 0 && at - cutAt < 1200, `dropped ${(at - cutAt).toFixed(0)} ms after the cut (the link layer would take 3.5 s)`)
+})
+
+test('a tree neighbour heard relaying a join request is off the tree: the link is one-sided and dropped', () => {
+  // Node 2 restarts (no tree state) without a word; 4 joins through it. Its relay of 4's request
+  // tells 1 and 3 (idle, so no liveness rule runs) that it has no tree links.
+  const t = maodvNet(4, [...chain(3), [2, 4]])
+  buildTree(t, [1, 3])
+  t.node(2).close()
+  t.nodes[1] = new Maodv({ link: t.links[1], scheduler: t.scheduler, rng: new SeededRng('fresh'), metrics: t.metrics.scope('maodv', 2) })
+  t.node(4).join(G)
+  t.run(300)
+  assert.not.ok(t.node(1).tree(G)?.links.some((l) => l.neighbour === 2), '1 dropped 2')
+  assert.not.ok(t.node(3).tree(G)?.links.some((l) => l.neighbour === 2), '3 dropped 2')
+  t.run(15_000)
+  ok(checkTree(t.nodes, G, [1, 3, 4]))
 })
 
 test('750 ms liveness: a neighbour whose link still acks but whose MAODV is silent is dropped too', () => {

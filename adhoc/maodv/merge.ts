@@ -17,22 +17,46 @@
  *    through; the old leader stops leading when it arrives).
  *
  * One merge at a time per group, for 2 × NET_TRAVERSAL_TIME; a lost one is retried at the next GRPH.
+ *
+ * Never towards its own subtree. Step 3 is safe only if every node of the merging tree knows its
+ * leader: the merge request follows GRPH reverse paths, which may run through the merging tree
+ * itself (a GRPH flood goes everywhere), and a node of that tree that still names an older leader
+ * would relay the reply instead of absorbing it, so the leader would take its own descendant for
+ * its upstream: a cycle. That happens right after a node becomes leader (failed repair, hand-over,
+ * election): its MACT-U wave has not yet reached the whole tree. So a new leader starts no merge
+ * for `mergeSettleMs` (maodv-defaults.ts) — a merge due earlier (the failed repair's merge back
+ * into the old tree, or one set off by a GRPH) is put off until then. By then every node of its
+ * tree that is still attached to it names it; where a MACT-U went unacked its sender broke the
+ * link, cutting that branch off (the far end may hold on to its side of the link until liveness.ts
+ * notices). The hop-count cap of tree.ts (MACT-U hops above NET_DIAMETER = a loop) bounds the
+ * damage should a cycle form anyway.
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
 import type { MaodvContext } from './context.ts'
 import { UNKNOWN_HOPS, type GroupState } from './group-table.ts'
-import { netTraversalMs } from './maodv-defaults.ts'
+import { mergeSettleMs, netTraversalMs } from './maodv-defaults.ts'
 import { MACT_J, encodeRrep, encodeRreq, type Rrep, type Rreq } from './maodv-messages.ts'
 
 export class Merge {
   constructor(private readonly c: MaodvContext) {}
 
-  /** This leader heard the GRPH of `other` (a higher address) for its group. */
+  /**
+   * This leader heard the GRPH of `other` (a higher address) for its group, or its repair failed
+   * and `other` led the tree it was cut from. A leader of less than `mergeSettleMs` puts it off.
+   */
   start(g: GroupState, other: Addr): void {
     const c = this.c
     const now = c.now()
-    if (now < g.mergeUntil) return
+    if (now < g.mergeUntil || !c.tree.isLeader(g) || g.state !== 'on') return
+    const settled = g.leaderSince + mergeSettleMs(c.config)
+    if (now < settled) {
+      g.mergeTimer ??= c.scheduler.at(settled - now, () => {
+        g.mergeTimer = null
+        this.start(g, other)
+      })
+      return
+    }
     const route = c.grphRoutes.get(g.group, other, now)
     if (route === undefined) return
     g.mergeUntil = now + 2 * netTraversalMs(c.config)
@@ -42,6 +66,12 @@ export class Merge {
       rreqId: c.requests.newId(), group: g.group, origin: c.self, groupSeq: g.groupSeq, leader: other,
     })
     if (c.control(route.nextHop, bytes)) c.m.rreq.inc()
+  }
+
+  /** Forget a merge put off (this node stopped leading). */
+  cancel(g: GroupState): void {
+    g.mergeTimer?.cancel()
+    g.mergeTimer = null
   }
 
   /** A merge request (already past duplicate suppression). */

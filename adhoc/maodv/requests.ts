@@ -157,6 +157,7 @@ export class Requests implements DiscoveryHost {
 
   onRreq(from: Addr, msg: Rreq): void {
     const c = this.c
+    if (msg.join && !msg.merge) c.live.joinRequest(from, msg)
     if (msg.origin === c.self || !this.dedup.accept(msg.origin, msg.rreqId)) return
     if (msg.merge) return c.merge.onRreq(from, msg)
     if (!msg.join) return

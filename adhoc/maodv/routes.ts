@@ -6,7 +6,8 @@
  *   came from and the un-activated next hops towards the tree nodes that replied (one per
  *   replier). RREPs travel back along the reverse hops; a MACT-J naming a replier activates the
  *   recorded next hop towards it. Entries live `ttlMs` (refreshed by each RREP) and at most `max`
- *   are held, the least recently used evicted first: un-activated entries expire.
+ *   are held, the least recently used evicted first: un-activated entries expire, and expired ones
+ *   are removed as new ones come in.
  * - `GrphRoutes`: per (group, leader), the neighbour the newest GRPH of that leader arrived from
  *   and its sequence number: both the GRPH duplicate filter and the reverse path a merge request
  *   follows to the other leader. Same bounds and policy.
@@ -39,10 +40,17 @@ export interface PendingRoute {
   forwarded: { groupSeq: number; hops: number } | null
 }
 
-/** An LRU map with a common time to live, for the caches below. */
+/**
+ * An LRU map with a common time to live, for the caches below. Every insert or refresh moves the
+ * entry to the end and sets its expiry to now + ttlMs, so the map's order is expiry order as well
+ * as recency order: expired entries are all at the front, and each insert removes them there
+ * (amortised O(1)), so the map holds little more than the live entries rather than filling up to
+ * `max` with dead ones.
+ */
 class TtlLru<V extends { expiresAt: number }> {
   private readonly map = new Map<string, V>()
   constructor(private readonly max: number, readonly ttlMs: number) {}
+  /** Entries held, expired ones not yet removed included. */
   get size(): number {
     return this.map.size
   }
@@ -58,10 +66,18 @@ class TtlLru<V extends { expiresAt: number }> {
   /** Insert or refresh: the entry becomes the most recently used and lives `ttlMs` from now. */
   put(key: string, v: V, now: number): V {
     this.map.delete(key)
+    this.prune(now)
     while (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string)
     v.expiresAt = now + this.ttlMs
     this.map.set(key, v)
     return v
+  }
+  /** Remove the expired entries (all at the front). */
+  prune(now: number): void {
+    for (const [key, v] of this.map) {
+      if (v.expiresAt > now) return
+      this.map.delete(key)
+    }
   }
   clear(): void {
     this.map.clear()
@@ -110,6 +126,9 @@ export class GrphRoutes {
   private readonly lru: TtlLru<GrphRoute>
   constructor(max: number, ttlMs: number) {
     this.lru = new TtlLru(max, ttlMs)
+  }
+  get size(): number {
+    return this.lru.size
   }
   get(group: Addr, leader: Addr, now: number): GrphRoute | undefined {
     return this.lru.get(`${group}/${leader}`, now)

@@ -14,6 +14,10 @@
  *   repair or merge changed distances); from another tree neighbour only with a newer group
  *   sequence number — the leader moved to that side (hand-over, merge), and of two crossing waves
  *   the newer wins everywhere.
+ *   Of a cycle of upstream links (which nothing should make: merge.ts) the MACT-U would circle
+ *   for ever, one hop more each time round: a count above NET_DIAMETER is taken for one, and the
+ *   node breaks its upstream link and repairs (every node below it has a higher count, so the
+ *   hop-count rule keeps the repair out of what was the loop).
  * - Break: the upstream end of a broken link drops it (and prunes itself if that leaves it a
  *   non-member leaf); the downstream end repairs. A failed repair is a partition: a member (or
  *   branching router) becomes the leader of its part; a non-member with one link hands over.
@@ -53,7 +57,10 @@ export class TreeOps {
     if (g.leader === leader) return
     const wasSelf = g.leader === this.c.self
     g.leader = leader
-    if (wasSelf) this.c.grph.stop(g)
+    if (wasSelf) {
+      this.c.grph.stop(g)
+      this.c.merge.cancel(g)
+    }
     this.c.events.emit('leader', { group: g.group, leader })
   }
 
@@ -158,7 +165,9 @@ export class TreeOps {
     const newer = !g.seqKnown || seqDiff32(msg.groupSeq, g.groupSeq) > 0
     if (!l.upstream && !newer) return
     const hops = msg.hopsToLeader + 1
-    if (hops >= UNKNOWN_HOPS) return this.breakLink(g, from, 'hop count overflow')
+    // No tree is deeper than NET_DIAMETER (GRPHs reach no further): more is a loop of upstream
+    // links, whose MACT-U would otherwise circle it with growing counts (see the header).
+    if (hops > c.config.netDiameter) return this.breakLink(g, from, 'hops to the leader above NET_DIAMETER: a loop')
     const changed = !l.upstream || g.leader !== msg.leader || g.hopsToLeader !== hops || newer
     this.setUpstream(g, from)
     this.setLeader(g, msg.leader)
@@ -178,6 +187,7 @@ export class TreeOps {
     g.seqKnown = true
     g.hopsToLeader = 0
     g.state = 'on'
+    g.leaderSince = c.now()
     this.setUpstream(g, 0)
     this.setLeader(g, c.self)
     c.m.leaderChanges.inc()
@@ -256,6 +266,7 @@ export class TreeOps {
     const wasOn = isOnTree(g)
     if (g.leader === c.self) {
       c.grph.stop(g)
+      c.merge.cancel(g)
       g.leader = 0
     }
     g.links.clear()
@@ -306,6 +317,8 @@ export class TreeOps {
     this.takeOverOrPass(g)
     // A new leader with the lower address need not wait for the old leader's next GRPH to merge
     // back: the reverse path of the last one is still known (merge.ts gives up quietly if not).
+    // Not at once, though: merge.ts puts it off until this node's MACT-U wave has told its
+    // subtree who leads now (that path may run through the subtree).
     if (this.isLeader(g) && before.leader !== 0 && c.self < before.leader) c.merge.start(g, before.leader)
   }
 }
