@@ -7,6 +7,7 @@ import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { MockMedium } from '../hardware/mock-radio.ts'
 import type { Delivery } from './net-protocol.ts'
+import { testNetwork } from './test-network.ts'
 import { Flood, type FloodForwardCandidate } from './flood.ts'
 import { DEFAULT_FLOOD_CONFIG, validateFloodConfig, type FloodConfig } from './flood-defaults.ts'
 import { LinkLayer } from './link.ts'
@@ -27,22 +28,14 @@ function floodNet(
   pairs: Array<[number, number]>,
   o: { config?: Partial<FloodConfig>; filter?: (id: number) => ((p: FloodForwardCandidate) => boolean) | undefined; loss?: number; seed?: number } = {},
 ): FloodNet {
-  const scheduler = new SimScheduler()
-  const rng = new SeededRng(o.seed ?? 1)
-  const medium = new MockMedium({ scheduler, explicitLinks: true, loss: o.loss, rng: rng.fork('medium') })
-  const metrics = new MetricsRegistry()
-  const radios = Array.from({ length: n }, (_, i) => medium.radio({ name: `n${i + 1}`, bitrate: 2_000_000, mtu: 1500 }))
-  for (const [a, b] of pairs) medium.connect(radios[a - 1], radios[b - 1])
-  const links: LinkLayer[] = []
+  const { scheduler, rng, medium, metrics, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: { beaconIntervalMs: 0 } })
   const floods: Flood[] = []
   const got: Delivery[][] = []
-  radios.forEach((radio, i) => {
+  links.forEach((link, i) => {
     const id = i + 1
-    const link = new LinkLayer({ address: id, radio, scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), config: { beaconIntervalMs: 0 } })
     const flood = new Flood({ link, scheduler, rng: rng.fork('flood', id), metrics: metrics.scope('flood', id), config: o.config, forwardFilter: o.filter?.(id) })
     const mine: Delivery[] = []
     flood.on('deliver', (d) => mine.push(d))
-    links.push(link)
     floods.push(flood)
     got.push(mine)
   })

@@ -5,18 +5,18 @@
  */
 import type { Addr } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
-import type { MetricsRegistry } from '../core/metrics.ts'
+import type { MetricsRegistry, MetricsScope } from '../core/metrics.ts'
 import type { SeededRng } from '../core/rng.ts'
 import type { Scheduler } from '../core/scheduler.ts'
 import { Flood } from '../adhoc/flood.ts'
-import { validateFloodConfig, type FloodConfig } from '../adhoc/flood-defaults.ts'
+import { validateFloodConfig } from '../adhoc/flood-defaults.ts'
 import { FLOOD_HEADER_SIZE } from '../adhoc/flood-frame.ts'
 import type { LinkConfig } from '../adhoc/link-defaults.ts'
 import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
-import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig, type AodvConfig } from '../adhoc/aodv/index.ts'
-import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig, type MaodvConfig } from '../adhoc/maodv/index.ts'
-import type { AdversaryBehaviour } from './adversaries.ts'
+import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig } from '../adhoc/aodv/index.ts'
+import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
+import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 
 export interface ProtocolContext {
   id: Addr
@@ -37,46 +37,38 @@ export interface ProtocolEntry {
   create(ctx: ProtocolContext): NetProtocol
 }
 
+interface ProtocolClass<C> {
+  new (o: {
+    link: Link
+    scheduler: Scheduler
+    rng: SeededRng
+    metrics: MetricsScope
+    config: C
+    forwardFilter?: (p: ForwardCandidate) => boolean
+  }): NetProtocol
+}
+
+/** An entry for a protocol class that takes the common options and carries `headerBytes` per packet. */
+function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Record<string, unknown>, path: string) => C, headerBytes: number): ProtocolEntry {
+  return {
+    validate,
+    maxPayload: (link) => link.maxDatagram - headerBytes,
+    create: (ctx) =>
+      new Protocol({
+        link: ctx.link,
+        scheduler: ctx.scheduler,
+        rng: ctx.rng,
+        metrics: ctx.metrics.scope(layer, ctx.id),
+        config: ctx.config as C,
+        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+      }),
+  }
+}
+
 export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
-  flood: {
-    validate: (config, path) => validateFloodConfig(config, path),
-    maxPayload: (link) => link.maxDatagram - FLOOD_HEADER_SIZE,
-    create: (ctx) =>
-      new Flood({
-        link: ctx.link,
-        scheduler: ctx.scheduler,
-        rng: ctx.rng,
-        metrics: ctx.metrics.scope('flood', ctx.id),
-        config: ctx.config as FloodConfig,
-        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
-      }),
-  },
-  aodv: {
-    validate: (config, path) => validateAodvConfig(config, path),
-    maxPayload: (link) => link.maxDatagram - ROUTED_HEADER_SIZE,
-    create: (ctx) =>
-      new Aodv({
-        link: ctx.link,
-        scheduler: ctx.scheduler,
-        rng: ctx.rng,
-        metrics: ctx.metrics.scope('aodv', ctx.id),
-        config: ctx.config as AodvConfig,
-        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
-      }),
-  },
-  maodv: {
-    validate: (config, path) => validateMaodvConfig(config, path),
-    maxPayload: (link) => link.maxDatagram - MULTICAST_DATA_HEADER_SIZE,
-    create: (ctx) =>
-      new Maodv({
-        link: ctx.link,
-        scheduler: ctx.scheduler,
-        rng: ctx.rng,
-        metrics: ctx.metrics.scope('maodv', ctx.id),
-        config: ctx.config as MaodvConfig,
-        forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
-      }),
-  },
+  flood: entry('flood', Flood, validateFloodConfig, FLOOD_HEADER_SIZE),
+  aodv: entry('aodv', Aodv, validateAodvConfig, ROUTED_HEADER_SIZE),
+  maodv: entry('maodv', Maodv, validateMaodvConfig, MULTICAST_DATA_HEADER_SIZE),
 }
 
 export function protocolEntry(name: string): ProtocolEntry {

@@ -5,12 +5,12 @@
  */
 import type { Addr } from '../../core/addr.ts'
 import { MetricsRegistry } from '../../core/metrics.ts'
-import { SeededRng } from '../../core/rng.ts'
 import { SimScheduler } from '../../core/scheduler.ts'
 import { MockMedium, type MockRadio } from '../../hardware/mock-radio.ts'
 import type { LinkConfigInput } from '../link-defaults.ts'
 import { LinkLayer } from '../link.ts'
 import type { Delivery } from '../net-protocol.ts'
+import { testNetwork } from '../test-network.ts'
 import { Aodv, type AodvForwardCandidate } from './aodv.ts'
 import type { AodvConfig } from './aodv-defaults.ts'
 
@@ -62,20 +62,12 @@ function plain(x: unknown): Record<string, unknown> {
 }
 
 export function aodvNet(n: number, pairs: Array<[Addr, Addr]>, o: AodvNetOptions = {}): AodvNet {
-  const scheduler = new SimScheduler()
-  const rng = new SeededRng(o.seed ?? 1)
-  const medium = new MockMedium({ scheduler, explicitLinks: true, loss: o.loss, rng: rng.fork('medium') })
-  const metrics = new MetricsRegistry()
-  const radios = Array.from({ length: n }, (_, i) => medium.radio({ name: `n${i + 1}`, bitrate: 2_000_000, mtu: 1500 }))
-  for (const [a, b] of pairs) medium.connect(radios[a - 1], radios[b - 1])
+  const { scheduler, rng, medium, metrics, radios, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: { beaconIntervalMs: 0, ...o.link } })
   const events: TraceEvent[] = []
-  const links: LinkLayer[] = []
   const nodes: Array<Aodv | undefined> = []
   const delivered: Delivery[][] = []
-  radios.forEach((radio, i) => {
+  links.forEach((link, i) => {
     const id = i + 1
-    const link = new LinkLayer({ address: id, radio, scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), config: { beaconIntervalMs: 0, ...o.link } })
-    links.push(link)
     const got: Delivery[] = []
     delivered.push(got)
     if (o.bare?.includes(id)) {

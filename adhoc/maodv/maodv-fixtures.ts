@@ -6,7 +6,6 @@
 import type { Addr } from '../../core/addr.ts'
 import type { Logger } from '../../core/logger.ts'
 import { MetricsRegistry } from '../../core/metrics.ts'
-import { SeededRng } from '../../core/rng.ts'
 import { SimScheduler } from '../../core/scheduler.ts'
 import { MockMedium, type MockRadio } from '../../hardware/mock-radio.ts'
 import { LinkLayer } from '../link.ts'
@@ -15,6 +14,7 @@ import type { Delivery } from '../net-protocol.ts'
 import type { TreeInfo } from '../routing.ts'
 import type { MaodvContext, MaodvForwardCandidate } from './context.ts'
 import type { MaodvConfig } from './maodv-defaults.ts'
+import { testNetwork } from '../test-network.ts'
 import { Maodv } from './maodv.ts'
 
 export interface MaodvNet {
@@ -46,22 +46,14 @@ export interface NetOptions {
 }
 
 export function maodvNet(n: number, pairs: Array<[number, number]>, o: NetOptions = {}): MaodvNet {
-  const scheduler = new SimScheduler()
-  const rng = new SeededRng(o.seed ?? 1)
-  const medium = new MockMedium({ scheduler, explicitLinks: true, loss: o.loss, rng: rng.fork('medium') })
-  const metrics = new MetricsRegistry()
-  const radios = Array.from({ length: n }, (_, i) => medium.radio({ name: `n${i + 1}`, bitrate: 2_000_000, mtu: 1500 }))
-  for (const [a, b] of pairs) medium.connect(radios[a - 1], radios[b - 1])
-  const links: LinkLayer[] = []
+  const { scheduler, rng, medium, metrics, radios, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: o.link })
   const nodes: Maodv[] = []
   const got: Delivery[][] = []
-  radios.forEach((radio, i) => {
+  links.forEach((link, i) => {
     const id = i + 1
-    const link = new LinkLayer({ address: id, radio, scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), config: o.link })
     const node = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: o.config, logger: o.logger?.(id), forwardFilter: o.filter?.(id) })
     const mine: Delivery[] = []
     node.on('deliver', (d) => mine.push(d))
-    links.push(link)
     nodes.push(node)
     got.push(mine)
   })
