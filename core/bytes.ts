@@ -6,10 +6,8 @@ import { DecodeError } from './errors.ts'
 
 export class ByteReader {
   private pos = 0
-  private readonly view: DataView
-  constructor(private readonly bytes: Uint8Array, private readonly what = 'frame') {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  }
+  // Reads index the bytes directly: a DataView per frame was ~10 % of a MANET run's CPU.
+  constructor(private readonly bytes: Uint8Array, private readonly what = 'frame') {}
   get offset(): number {
     return this.pos
   }
@@ -30,15 +28,15 @@ export class ByteReader {
   }
   u16(field = 'u16'): number {
     this.need(2, field)
-    const v = this.view.getUint16(this.pos)
-    this.pos += 2
-    return v
+    const b = this.bytes, p = this.pos
+    this.pos = p + 2
+    return (b[p] << 8) | b[p + 1]
   }
   u32(field = 'u32'): number {
     this.need(4, field)
-    const v = this.view.getUint32(this.pos)
-    this.pos += 4
-    return v
+    const b = this.bytes, p = this.pos
+    this.pos = p + 4
+    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3])
   }
   /** `n` bytes as a view into the input (no copy). */
   bytesView(n: number, field = 'bytes'): Uint8Array {
@@ -61,11 +59,9 @@ export class ByteReader {
 /** Writes into a buffer of known size; writing past its end is a programming error. */
 export class ByteWriter {
   readonly bytes: Uint8Array
-  private readonly view: DataView
   private pos = 0
   constructor(size: number) {
     this.bytes = new Uint8Array(size)
-    this.view = new DataView(this.bytes.buffer)
   }
   get offset(): number {
     return this.pos
@@ -75,13 +71,19 @@ export class ByteWriter {
     return this
   }
   u16(v: number): this {
-    this.view.setUint16(this.pos, v)
-    this.pos += 2
+    const b = this.bytes, p = this.pos
+    b[p] = v >>> 8
+    b[p + 1] = v
+    this.pos = p + 2
     return this
   }
   u32(v: number): this {
-    this.view.setUint32(this.pos, v >>> 0)
-    this.pos += 4
+    const b = this.bytes, p = this.pos
+    b[p] = v >>> 24
+    b[p + 1] = v >>> 16
+    b[p + 2] = v >>> 8
+    b[p + 3] = v
+    this.pos = p + 4
     return this
   }
   raw(b: Uint8Array): this {
