@@ -6,7 +6,7 @@
  *
  * Available now: `blackhole` (forward control, drop every data packet it should relay) and
  * `greyhole` (drop each relayed data packet with `dropProbability`). The routing-specific models
- * (flood rushing, wormholes, modification, forged replies) need route discovery to attack and
+ * (flood rushing, wormholes, modification, forged replies) attack route discovery itself and
  * arrive with ODSBR; asking for them is an error, not a silent no-op.
  */
 import type { Addr } from '../core/addr.ts'
@@ -52,7 +52,7 @@ export function assignAdversaries(
   specs.forEach((spec, i) => {
     const path = `adversaries.${i}`
     if (!(IMPLEMENTED as readonly string[]).includes(spec.model)) {
-      throw new ConfigError(`${path}.model`, `"${spec.model}" is not available yet (it needs route discovery to attack; it arrives with ODSBR). Available: ${IMPLEMENTED.join(', ')}`)
+      throw new ConfigError(`${path}.model`, `"${spec.model}" is not available yet (it attacks route discovery itself and arrives with ODSBR). Available: ${IMPLEMENTED.join(', ')}`)
     }
     const r = rng.fork('adversaries', i)
     let chosen: Addr[]
