@@ -4,8 +4,7 @@
  * names the field (`protocolConfig.ttl: must be >= 1, got 0` when a scenario passes
  * 'protocolConfig') for a bad value or an unknown field.
  */
-import { ConfigError } from '../core/errors.ts'
-import { checkKeys, checkNumber, checkObject, type NumberRule } from '../core/validate.ts'
+import { validateFields, type NumberRule } from '../core/validate.ts'
 
 export interface FloodConfig {
   /**
@@ -52,7 +51,7 @@ export const DEFAULT_FLOOD_CONFIG: Readonly<FloodConfig> = Object.freeze({
 
 export type FloodConfigInput = Partial<FloodConfig> | Readonly<Record<string, unknown>>
 
-const RULES: Record<keyof FloodConfig, NumberRule & { powerOfTwo?: boolean }> = {
+const RULES: Record<keyof FloodConfig, NumberRule> = {
   maxJitterMs: { min: 0, max: 600_000 },
   ttl: { min: 1, max: 255, integer: true },
   dedupWindow: { min: 32, max: 4096, integer: true, powerOfTwo: true },
@@ -61,18 +60,7 @@ const RULES: Record<keyof FloodConfig, NumberRule & { powerOfTwo?: boolean }> = 
   maxPendingForwards: { min: 1, max: 1_048_576, integer: true },
 }
 
-const FIELDS = Object.keys(RULES) as (keyof FloodConfig)[]
-
 /** Defaults filled in, every field checked. Throws `ConfigError` with `path` = `${path}.field`. */
 export function validateFloodConfig(partial: FloodConfigInput = {}, path = 'flood'): FloodConfig {
-  const obj = checkObject(path, partial)
-  checkKeys(path, obj, FIELDS)
-  const out: Record<string, unknown> = { ...DEFAULT_FLOOD_CONFIG }
-  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
-  for (const key of FIELDS) {
-    const at = path ? `${path}.${key}` : key
-    const v = checkNumber(at, out[key], RULES[key])
-    if (RULES[key].powerOfTwo && (v & (v - 1)) !== 0) throw new ConfigError(at, `must be a power of two, got ${v}`)
-  }
-  return out as unknown as FloodConfig
+  return validateFields(path, partial, DEFAULT_FLOOD_CONFIG, RULES)
 }

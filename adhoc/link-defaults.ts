@@ -11,7 +11,7 @@
  * Two values can be derived from the radio (set them to 0): `ackTimeoutMs` and `retryBackoffMs`.
  * `resolveLinkTiming(config, radio)` computes them; see there for the formulas.
  */
-import { checkBoolean, checkKeys, checkNumber, checkObject } from '../core/validate.ts'
+import { checkNumber, validateFields, type FieldRule, type NumberRule } from '../core/validate.ts'
 import { ConfigError } from '../core/errors.ts'
 import { ACK_SIZE, BEACON_SIZE } from './link-frame.ts'
 
@@ -153,23 +153,21 @@ export const DEFAULT_LINK_CONFIG: Readonly<LinkConfig> = Object.freeze({
 /** What `validateLinkConfig` accepts: a partial config, or a loosely typed record from YAML. */
 export type LinkConfigInput = Partial<LinkConfig> | Readonly<Record<string, unknown>>
 
-type Rule = (path: string, v: unknown) => void
 
-const int = (min: number, max: number): Rule => (path, v) => void checkNumber(path, v, { min, max, integer: true })
-const ms = (min: number, max: number): Rule => (path, v) => void checkNumber(path, v, { min, max })
-const bool: Rule = (path, v) => void checkBoolean(path, v)
+const int = (min: number, max: number): NumberRule => ({ min, max, integer: true })
+const ms = (min: number, max: number): NumberRule => ({ min, max })
 
-const RULES: Record<keyof LinkConfig, Rule> = {
+const RULES: Record<keyof LinkConfig, FieldRule> = {
   beaconIntervalMs: (path, v) => {
     if (checkNumber(path, v, { min: 0, max: 655_350 }) !== 0 && (v as number) < 10) throw new ConfigError(path, `must be 0 (no beacons) or >= 10, got ${v}`)
   },
-  beaconJitter: (path, v) => void checkNumber(path, v, { min: 0, max: 0.5 }),
+  beaconJitter: { min: 0, max: 0.5 },
   allowedBeaconLoss: int(0, 100),
   neighbourExpiryMs: ms(1, 86_400_000),
   qualityWindow: int(1, 32),
-  rssiAlpha: (path, v) => void checkNumber(path, v, { gt: 0, max: 1 }),
+  rssiAlpha: { gt: 0, max: 1 },
   maxNeighbours: int(1, 65_536),
-  reliableUnicast: bool,
+  reliableUnicast: 'boolean',
   ackTimeoutMs: ms(0, 600_000),
   maxRetries: int(0, 15),
   retryBackoffMs: ms(0, 600_000),
@@ -177,10 +175,7 @@ const RULES: Record<keyof LinkConfig, Rule> = {
   txQueueTotal: int(1, 1_048_576),
   txQueueTtlMs: ms(1, 86_400_000),
   radioReportTimeoutMs: ms(0, 86_400_000),
-  dedupWindow: (path, v) => {
-    checkNumber(path, v, { min: 32, max: 4096, integer: true })
-    if (((v as number) & ((v as number) - 1)) !== 0) throw new ConfigError(path, `must be a power of two, got ${v}`)
-  },
+  dedupWindow: { min: 32, max: 4096, powerOfTwo: true },
   dedupMaxOrigins: int(1, 1_048_576),
   dedupResyncAfter: int(0, 1000),
   maxDatagram: int(1, 65_535),
@@ -188,19 +183,12 @@ const RULES: Record<keyof LinkConfig, Rule> = {
   maxReassemblies: int(1, 65_536),
 }
 
-const FIELDS = Object.keys(RULES) as (keyof LinkConfig)[]
-
 /**
  * Defaults filled in, every field checked. Throws `ConfigError` with `path` = `${path}.field`
  * (`path` is where the settings sit in the caller's config: `link` in a scenario).
  */
 export function validateLinkConfig(partial: LinkConfigInput = {}, path = 'link'): LinkConfig {
-  const obj = checkObject(path, partial)
-  checkKeys(path, obj, FIELDS)
-  const out: Record<string, unknown> = { ...DEFAULT_LINK_CONFIG }
-  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
-  for (const key of FIELDS) RULES[key](path ? `${path}.${key}` : key, out[key])
-  return out as unknown as LinkConfig
+  return validateFields(path, partial, DEFAULT_LINK_CONFIG, RULES)
 }
 
 /**

@@ -15,6 +15,8 @@ export interface NumberRule {
   integer?: boolean
   /** Accept Infinity (otherwise only finite numbers). */
   allowInfinity?: boolean
+  /** An integer power of two (e.g. a bitmap window size). */
+  powerOfTwo?: boolean
 }
 
 function describe(v: unknown): string {
@@ -31,6 +33,7 @@ export function checkNumber(path: string, v: unknown, rule: NumberRule = {}): nu
   if (rule.gt !== undefined && !(v > rule.gt)) throw new ConfigError(path, `must be > ${rule.gt}, got ${v}`)
   if (rule.min !== undefined && v < rule.min) throw new ConfigError(path, `must be >= ${rule.min}, got ${v}`)
   if (rule.max !== undefined && v > rule.max) throw new ConfigError(path, `must be <= ${rule.max}, got ${v}`)
+  if (rule.powerOfTwo && (!Number.isInteger(v) || v < 1 || (v & (v - 1)) !== 0)) throw new ConfigError(path, `must be a power of two, got ${v}`)
   return v
 }
 
@@ -60,3 +63,34 @@ export function checkKeys(path: string, obj: Record<string, unknown>, known: rea
     }
   }
 }
+
+/** How one config field is checked: a number rule, `'boolean'`, or a function that throws ConfigError. */
+export type FieldRule = NumberRule | 'boolean' | ((path: string, value: unknown) => void)
+
+/**
+ * The shape every layer's `validateXConfig(partial, path)` shares: `partial` must be a mapping with
+ * only known fields; the result is `defaults` overridden by the fields given (undefined = keep the
+ * default), each checked by its rule with the error naming `${path}.field`. Rules between fields
+ * are the caller's, after this returns.
+ */
+export function validateFields<T extends object>(path: string, partial: unknown, defaults: T, rules: Record<keyof T, FieldRule>): T {
+  const fields = Object.keys(rules) as Array<keyof T & string>
+  const obj = checkObject(path, partial)
+  checkKeys(path, obj, fields)
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) }
+  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
+  for (const key of fields) {
+    const at = fieldPath(path, key)
+    const rule: FieldRule = rules[key]
+    if (rule === 'boolean') checkBoolean(at, out[key])
+    else if (typeof rule === 'function') rule(at, out[key])
+    else checkNumber(at, out[key], rule)
+  }
+  return out as T
+}
+
+/** `path.field`, or just `field` at the top level. */
+export function fieldPath(path: string, field: string): string {
+  return path ? `${path}.${field}` : field
+}
+

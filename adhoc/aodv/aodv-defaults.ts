@@ -30,7 +30,7 @@
  * packet that is not acknowledged ('tx-failed' ERR_NO_ACK), whatever neighbour monitoring runs.
  */
 import { ConfigError } from '../../core/errors.ts'
-import { checkBoolean, checkKeys, checkNumber, checkObject } from '../../core/validate.ts'
+import { fieldPath, validateFields, type FieldRule, type NumberRule } from '../../core/validate.ts'
 
 export interface AodvConfig {
   /**
@@ -227,14 +227,13 @@ export function aodvTiming(c: AodvConfig): AodvTiming {
   }
 }
 
-type Rule = (path: string, v: unknown) => void
 
 const DAY_MS = 86_400_000
-const int = (min: number, max: number): Rule => (path, v) => void checkNumber(path, v, { min, max, integer: true })
-const ms = (min: number, max = DAY_MS): Rule => (path, v) => void checkNumber(path, v, { min, max })
-const bool: Rule = (path, v) => void checkBoolean(path, v)
+const int = (min: number, max: number): NumberRule => ({ min, max, integer: true })
+const ms = (min: number, max = DAY_MS): NumberRule => ({ min, max })
+const bool: FieldRule = 'boolean'
 
-const RULES: Record<keyof AodvConfig, Rule> = {
+const RULES: Record<keyof AodvConfig, FieldRule> = {
   activeRouteTimeoutMs: ms(1),
   allowedHelloLoss: int(1, 100),
   helloIntervalMs: ms(0, 600_000),
@@ -260,10 +259,7 @@ const RULES: Record<keyof AodvConfig, Rule> = {
   bufferMaxPerDestination: int(1, 1_048_576),
   bufferTimeoutMs: ms(1),
   rreqCacheMax: int(1, 1_048_576),
-  dedupWindow: (path, v) => {
-    checkNumber(path, v, { min: 32, max: 4096, integer: true })
-    if (((v as number) & ((v as number) - 1)) !== 0) throw new ConfigError(path, `must be a power of two, got ${v}`)
-  },
+  dedupWindow: { min: 32, max: 4096, powerOfTwo: true },
   dedupMaxOrigins: int(1, 1_048_576),
   dedupResyncAfter: int(0, 1000),
   maxRoutes: int(1, 1_048_576),
@@ -271,21 +267,14 @@ const RULES: Record<keyof AodvConfig, Rule> = {
   housekeepingIntervalMs: ms(1, 600_000),
 }
 
-const FIELDS = Object.keys(RULES) as (keyof AodvConfig)[]
-
 /**
  * Defaults filled in, every field checked, then the rules between fields. Throws `ConfigError` with
  * `path` = `${path}.field` (`path` is where the settings sit in the caller's config:
  * `protocolConfig` in a scenario).
  */
 export function validateAodvConfig(partial: AodvConfigInput = {}, path = 'aodv'): AodvConfig {
-  const obj = checkObject(path, partial)
-  checkKeys(path, obj, FIELDS)
-  const out: Record<string, unknown> = { ...DEFAULT_AODV_CONFIG }
-  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
-  const at = (key: keyof AodvConfig): string => (path ? `${path}.${key}` : key)
-  for (const key of FIELDS) RULES[key](at(key), out[key])
-  const c = out as unknown as AodvConfig
+  const c = validateFields(path, partial, DEFAULT_AODV_CONFIG, RULES)
+  const at = (key: keyof AodvConfig): string => fieldPath(path, key)
   if (c.ttlThreshold > c.netDiameter) {
     throw new ConfigError(at('ttlThreshold'), `must be <= netDiameter (${c.netDiameter}), got ${c.ttlThreshold}`)
   }

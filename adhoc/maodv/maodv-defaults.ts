@@ -6,7 +6,7 @@
  * (PROTOCOLS.md §1–2); derived times are computed by the helpers at the end.
  */
 import { ConfigError } from '../../core/errors.ts'
-import { checkBoolean, checkKeys, checkNumber, checkObject, type NumberRule } from '../../core/validate.ts'
+import { fieldPath, validateFields, type FieldRule, type NumberRule } from '../../core/validate.ts'
 
 export interface MaodvConfig {
   /**
@@ -185,11 +185,10 @@ export const DEFAULT_MAODV_CONFIG: Readonly<MaodvConfig> = Object.freeze({
 
 export type MaodvConfigInput = Partial<MaodvConfig> | Readonly<Record<string, unknown>>
 
-type Rule = NumberRule & { powerOfTwo?: boolean; bool?: boolean }
-const ms = (min: number, max = 3_600_000): Rule => ({ min, max })
-const int = (min: number, max: number): Rule => ({ min, max, integer: true })
+const ms = (min: number, max = 3_600_000): NumberRule => ({ min, max })
+const int = (min: number, max: number): NumberRule => ({ min, max, integer: true })
 
-const RULES: Record<keyof MaodvConfig, Rule> = {
+const RULES: Record<keyof MaodvConfig, FieldRule> = {
   nodeTraversalMs: { gt: 0, max: 600_000 },
   netDiameter: int(1, 255),
   ttlStart: int(1, 255),
@@ -215,7 +214,7 @@ const RULES: Record<keyof MaodvConfig, Rule> = {
   senderRetryMs: ms(0),
   sendBufferPackets: int(0, 1_048_576),
   sendBufferTtlMs: { gt: 0, max: 3_600_000 },
-  unicastSingleNextHop: { bool: true },
+  unicastSingleNextHop: 'boolean',
   dataTtl: int(1, 255),
   maxGroups: int(1, 65_536),
   maxTreeLinks: int(1, 64),
@@ -228,25 +227,10 @@ const RULES: Record<keyof MaodvConfig, Rule> = {
   grphRouteTtlMs: { gt: 0, max: 86_400_000 },
 }
 
-const FIELDS = Object.keys(RULES) as (keyof MaodvConfig)[]
-
 /** Defaults filled in, every field checked. Throws `ConfigError` with `path` = `${path}.field`. */
 export function validateMaodvConfig(partial: MaodvConfigInput = {}, path = 'maodv'): MaodvConfig {
-  const obj = checkObject(path, partial)
-  checkKeys(path, obj, FIELDS)
-  const out: Record<string, unknown> = { ...DEFAULT_MAODV_CONFIG }
-  for (const [key, value] of Object.entries(obj)) if (value !== undefined) out[key] = value
-  const at = (key: string): string => (path ? `${path}.${key}` : key)
-  for (const key of FIELDS) {
-    const rule = RULES[key]
-    if (rule.bool) {
-      checkBoolean(at(key), out[key])
-      continue
-    }
-    const v = checkNumber(at(key), out[key], rule)
-    if (rule.powerOfTwo && (v & (v - 1)) !== 0) throw new ConfigError(at(key), `must be a power of two, got ${v}`)
-  }
-  const c = out as unknown as MaodvConfig
+  const c = validateFields(path, partial, DEFAULT_MAODV_CONFIG, RULES)
+  const at = (key: string): string => fieldPath(path, key)
   if (c.ttlStart > c.ttlThreshold) throw new ConfigError(at('ttlStart'), `must be <= ttlThreshold (${c.ttlThreshold}), got ${c.ttlStart}`)
   if (c.ttlThreshold > c.netDiameter) throw new ConfigError(at('ttlThreshold'), `must be <= netDiameter (${c.netDiameter}), got ${c.ttlThreshold}`)
   if (c.repairTtlStart > c.netDiameter) throw new ConfigError(at('repairTtlStart'), `must be <= netDiameter (${c.netDiameter}), got ${c.repairTtlStart}`)
