@@ -17,14 +17,14 @@
  * or the link refused one).
  */
 import { BROADCAST, isGroupAddr, isNodeAddr, type Addr } from '../core/addr.ts'
-import { DecodeError, ErrorCodes, SpinmeshError } from '../core/errors.ts'
+import { tryDecode, ErrorCodes, SpinmeshError } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import { MetricsRegistry, type Counter, type MetricsScope } from '../core/metrics.ts'
 import type { Rng } from '../core/rng.ts'
 import type { Scheduler, Timer } from '../core/scheduler.ts'
 import { SeqWindows } from './dedup.ts'
 import { validateFloodConfig, type FloodConfig, type FloodConfigInput } from './flood-defaults.ts'
-import { FLOOD_HEADER_SIZE, decodeFlood, encodeFlood, type FloodHeader } from './flood-frame.ts'
+import { FLOOD_HEADER_SIZE, decodeFlood, encodeFlood } from './flood-frame.ts'
 import type { Link, LinkPort, LinkRx } from './link-types.ts'
 import type { NetProtocol, NetProtocolEvents } from './net-protocol.ts'
 import { Proto } from './protocols.ts'
@@ -131,14 +131,8 @@ export class Flood extends Emitter<NetProtocolEvents> implements NetProtocol {
   }
 
   private receive(rx: LinkRx): void {
-    let h: FloodHeader
-    try {
-      h = decodeFlood(rx.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      this.m.decodeErrors.inc()
-      return
-    }
+    const h = tryDecode(decodeFlood, rx.payload, this.m.decodeErrors)
+    if (!h) return
     if (h.origin === this.address || !this.dedup.accept(h.origin, h.seq)) {
       this.m.duplicates.inc()
       return

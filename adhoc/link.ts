@@ -31,7 +31,7 @@
  * reassemblyErrors/Evictions/Duplicates.
  */
 import { BROADCAST, isNodeAddr, type Addr } from '../core/addr.ts'
-import { DecodeError, ErrorCodes, SpinmeshError, type ErrorCode } from '../core/errors.ts'
+import { tryDecode, type DecodeError, ErrorCodes, SpinmeshError, type ErrorCode } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import type { Logger } from '../core/logger.ts'
 import { MetricsRegistry, type Counter, type MetricsScope } from '../core/metrics.ts'
@@ -43,7 +43,7 @@ import { Reassembler, encodeDatagram, fragmentCount } from './fragment.ts'
 import { resolveLinkTiming, validateLinkConfig, type LinkConfig, type LinkConfigInput, type LinkTiming } from './link-defaults.ts'
 import {
   KIND_ACK, KIND_BEACON, KIND_DATA, MAX_FRAGMENTS, dataHeaderSize, decodeLinkFrame, encodeAck, encodeBeacon, isFragmentFrame, ownFrameKind,
-  ownTxFrameKey, sentDataProto, txFrameKey, type DataFrame, type LinkFrame,
+  ownTxFrameKey, sentDataProto, txFrameKey, type DataFrame,
 } from './link-frame.ts'
 import type { Link, LinkEvents, LinkPort, LinkPortEvents, LinkRx, NeighbourInfo, SendOptions, TxFailure } from './link-types.ts'
 import { BeaconSchedule, NeighbourTable } from './neighbours.ts'
@@ -126,6 +126,12 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   private readonly onFrame = (f: RxFrame): void => this.receiveFrame(f)
   private readonly onSent = (s: { bytes: Uint8Array }): void => this.radioSent(s.bytes)
   private readonly onDropped = (d: { bytes: Uint8Array; code: ErrorCode; reason: string }): void => this.radioDropped(d.bytes, d.code, d.reason)
+
+  /** Counts (and at debug level logs) a frame that does not decode. */
+  private readonly onDecodeError = (e: DecodeError): void => {
+    this.m.decodeErrors.inc()
+    if (this.logger?.enabled('debug')) this.logger.debug('undecodable frame', { error: e.message })
+  }
 
   constructor(o: LinkLayerOptions) {
     super()
@@ -357,15 +363,8 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     const m = this.m
     m.rxFrames.inc()
     m.rxBytes.inc(rx.bytes.length)
-    let fr: LinkFrame
-    try {
-      fr = decodeLinkFrame(rx.bytes)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      m.decodeErrors.inc()
-      if (this.logger?.enabled('debug')) this.logger.debug('undecodable frame', { error: e.message, bytes: rx.bytes.length })
-      return
-    }
+    const fr = tryDecode(decodeLinkFrame, rx.bytes, this.onDecodeError)
+    if (!fr) return
     if (fr.src === this.address) {
       m.rxOwn.inc()
       return

@@ -64,3 +64,22 @@ export class ConfigError extends SpinmeshError {
 export function isSpinmeshError(e: unknown): e is SpinmeshError {
   return e instanceof SpinmeshError
 }
+
+/**
+ * Run a total decoder on untrusted bytes: a `DecodeError` gives `undefined` after being counted
+ * (`onError` is a counter with `inc()`, or a callback); any other exception is a bug and propagates.
+ */
+export function tryDecode<T>(
+  decode: (bytes: Uint8Array) => T,
+  bytes: Uint8Array,
+  onError?: { inc(): void } | ((e: DecodeError) => void),
+): T | undefined {
+  try {
+    return decode(bytes)
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e
+    if (typeof onError === 'function') onError(e)
+    else onError?.inc()
+    return undefined
+  }
+}

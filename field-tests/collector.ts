@@ -5,7 +5,7 @@
  * not receivers of the flow are counted separately.
  */
 import type { Addr } from '../core/addr.ts'
-import { DecodeError } from '../core/errors.ts'
+import { tryDecode } from '../core/errors.ts'
 import { Histogram } from '../core/metrics.ts'
 import { decodeAppHeader, type Flow } from './traffic.ts'
 
@@ -53,14 +53,8 @@ export class DeliveryCollector {
 
   /** A protocol delivered `payload` at `receiver`. Returns the latency in ms for a first delivery. */
   delivered(receiver: Addr, payload: Uint8Array, at: number): number | undefined {
-    let h
-    try {
-      h = decodeAppHeader(payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      this.malformed++
-      return undefined
-    }
+    const h = tryDecode(decodeAppHeader, payload, () => this.malformed++)
+    if (!h) return undefined
     const seqs = this.seen.get(h.flow)?.get(receiver)
     const sentAt = this.sentAt.get(h.flow)?.[h.seq]
     if (!seqs || sentAt === undefined) {

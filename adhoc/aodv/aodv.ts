@@ -30,7 +30,7 @@
  * of a full buffer is reported from inside the `send` call that pushed it out.
  */
 import { BROADCAST, isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
-import { DecodeError, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
+import { tryDecode, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
 import { Emitter } from '../../core/events.ts'
 import type { Logger } from '../../core/logger.ts'
 import { MetricsRegistry, type Histogram, type MetricsScope } from '../../core/metrics.ts'
@@ -247,14 +247,8 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
   }
 
   private receiveData(rx: LinkRx): void {
-    let pkt: RoutedPacket
-    try {
-      pkt = decodeRouted(rx.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      this.m.decodeErrors.inc()
-      return
-    }
+    const pkt = tryDecode(decodeRouted, rx.payload, this.m.decodeErrors)
+    if (!pkt) return
     const from = rx.from
     const now = this.scheduler.now()
     const art = this.config.activeRouteTimeoutMs
@@ -372,13 +366,8 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
   }
 
   private dataTxFailed(f: TxFailure): void {
-    let pkt: RoutedPacket
-    try {
-      pkt = decodeRouted(f.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      return
-    }
+    const pkt = tryDecode(decodeRouted, f.payload)
+    if (!pkt) return
     if (f.code !== ErrorCodes.NO_ACK) return this.drop(pkt, f.code === ErrorCodes.CLOSED ? 'Closed' : 'Congestion')
     this.control.linkBreak(f.to, 'tx-failed', pkt)
     const route = this.table.active(pkt.dst, this.scheduler.now())

@@ -28,14 +28,14 @@
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
-import { DecodeError } from '../../core/errors.ts'
+import { tryDecode } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Histogram } from '../../core/metrics.ts'
 import type { Rng } from '../../core/rng.ts'
 import type { Scheduler } from '../../core/scheduler.ts'
 import type { LinkPort, LinkRx } from '../link-types.ts'
 import type { AodvConfig, AodvTiming } from './aodv-defaults.ts'
-import { decodeAodv, encodeHello, encodeRrepAck, encodeRreq, type AodvMessage, type Hello, type Rerr, type RerrEntry, type Rrep, type Rreq } from './aodv-messages.ts'
+import { decodeAodv, encodeHello, encodeRrepAck, encodeRreq, type Hello, type Rerr, type RerrEntry, type Rrep, type Rreq } from './aodv-messages.ts'
 import type { AodvCounters, AodvEvents, RouteLossReason } from './aodv-types.ts'
 import { Discoveries, type Discovery } from './discovery.ts'
 import { Hellos } from './hellos.ts'
@@ -131,14 +131,8 @@ export class AodvControl {
   // ---- entry points from the data plane ------------------------------------------------------
 
   receive(rx: LinkRx): void {
-    let msg: AodvMessage
-    try {
-      msg = decodeAodv(rx.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      this.h.m.decodeErrors.inc()
-      return
-    }
+    const msg = tryDecode(decodeAodv, rx.payload, this.h.m.decodeErrors)
+    if (!msg) return
     this.hellos.heard(rx.from)
     switch (msg.type) {
       case 'rreq': return this.onRreq(msg, rx.from)

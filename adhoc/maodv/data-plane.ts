@@ -20,12 +20,12 @@
  * Liveness of tree neighbours (the 750 ms rule) is liveness.ts.
  */
 import { BROADCAST, type Addr } from '../../core/addr.ts'
-import { DecodeError } from '../../core/errors.ts'
+import { tryDecode } from '../../core/errors.ts'
 import { SeqWindows } from '../dedup.ts'
 import type { LinkRx } from '../link-types.ts'
 import type { MaodvContext } from './context.ts'
 import { isOnTree, type GroupState } from './group-table.ts'
-import { decodeData, encodeData, type DataHeader } from './data-frame.ts'
+import { decodeData, encodeData } from './data-frame.ts'
 
 interface Buffered {
   group: Addr
@@ -142,14 +142,8 @@ export class DataPlane {
 
   receive(rx: LinkRx): void {
     const c = this.c
-    let h: DataHeader
-    try {
-      h = decodeData(rx.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      c.m.decodeErrors.inc()
-      return
-    }
+    const h = tryDecode(decodeData, rx.payload, c.m.decodeErrors)
+    if (!h) return
     const g = c.groups.get(h.group)
     const l = g?.links.get(rx.from)
     if (g === undefined || l === undefined || !isOnTree(g)) {

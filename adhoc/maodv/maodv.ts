@@ -38,7 +38,7 @@
  * (data from a node that is not our tree neighbour), filtered (forwardFilter said no).
  */
 import { isGroupAddr, type Addr } from '../../core/addr.ts'
-import { DecodeError, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
+import { tryDecode, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
 import { Emitter } from '../../core/events.ts'
 import type { Logger } from '../../core/logger.ts'
 import { MetricsRegistry, type Counter, type MetricsScope } from '../../core/metrics.ts'
@@ -55,7 +55,7 @@ import { GroupTable, isOnTree, treeInfo } from './group-table.ts'
 import { GroupHello } from './grph.ts'
 import { Liveness } from './liveness.ts'
 import { validateMaodvConfig, type MaodvConfig, type MaodvConfigInput } from './maodv-defaults.ts'
-import { MsgType, decodeMaodv, type MaodvMessage } from './maodv-messages.ts'
+import { MsgType, decodeMaodv } from './maodv-messages.ts'
 import { Merge } from './merge.ts'
 import { Requests } from './requests.ts'
 import { GrphRoutes, PendingRoutes } from './routes.ts'
@@ -205,14 +205,8 @@ export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements N
 
   private receiveControl(rx: LinkRx): void {
     const c = this.c
-    let msg: MaodvMessage
-    try {
-      msg = decodeMaodv(rx.payload)
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e
-      c.m.decodeErrors.inc()
-      return
-    }
+    const msg = tryDecode(decodeMaodv, rx.payload, c.m.decodeErrors)
+    if (!msg) return
     c.live.heard(rx.from)
     switch (msg.type) {
       case MsgType.RREQ: return c.requests.onRreq(rx.from, msg)
