@@ -1,10 +1,9 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { loadScenario } from '../field-tests/scenario.ts'
 import { buildSimulation, runSimulation } from '../field-tests/runner.ts'
 import { attachTrace } from '../field-tests/trace.ts'
 import { formatSummary } from './summary.ts'
-import { UsageError } from './usage.ts'
+import { parseCommandArgs, UsageError } from './usage.ts'
 
 export interface Io {
   out: (s: string) => void
@@ -57,22 +56,13 @@ function openTrace(file: string): { write: (e: Record<string, unknown>) => void;
 }
 
 export async function simCommand(argv: string[], io: Io): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        seed: { type: 'string' },
-        set: { type: 'string', multiple: true },
-        json: { type: 'string' },
-        trace: { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    })
-  } catch (e) {
-    throw new UsageError((e as Error).message)
-  }
+  const parsed = parseCommandArgs(argv, {
+    seed: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    trace: { type: 'string' },
+    quiet: { type: 'boolean' },
+  })
   const { values, positionals } = parsed
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `sim takes one scenario file, got ${positionals.length}` : 'sim needs a scenario file, e.g. spinmesh sim field-tests/scenarios/flood-grid.yaml')
   let seed: number | undefined

@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { writeFileSync } from 'node:fs'
 import { ConfigError } from '../core/errors.ts'
+import { readScenarioText } from '../field-tests/scenario.ts'
 import { parseAxis, runSweep, type SweepRow } from '../field-tests/sweep.ts'
 import type { Io } from './sim.ts'
-import { UsageError } from './usage.ts'
+import { parseCommandArgs, UsageError } from './usage.ts'
 
 const pct = (x: number) => (x * 100).toFixed(1)
 
@@ -28,23 +28,14 @@ export function formatSweep(rows: SweepRow[]): string {
 }
 
 export async function sweepCommand(argv: string[], io: Io): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        vary: { type: 'string', multiple: true },
-        seeds: { type: 'string' },
-        'seed-base': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        json: { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    })
-  } catch (e) {
-    throw new UsageError((e as Error).message)
-  }
+  const parsed = parseCommandArgs(argv, {
+    vary: { type: 'string', multiple: true },
+    seeds: { type: 'string' },
+    'seed-base': { type: 'string' },
+    set: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    quiet: { type: 'boolean' },
+  })
   const { values, positionals } = parsed
   if (positionals.length !== 1) throw new UsageError('sweep needs one scenario file, e.g. spinmesh sweep field-tests/scenarios/manet-unicast.yaml --vary mobility.maxSpeed=1,5,10,20 --seeds 5')
   const int = (name: string, v: string | undefined, dflt: number, min: number) => {
@@ -63,12 +54,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
     throw e
   }
   const file = positionals[0]
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new ConfigError('', `cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }
+  const text = readScenarioText(file)
   const rows = runSweep({
     text,
     file,

@@ -1,6 +1,17 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError'
+}
+
+/** node:util parseArgs with positionals allowed; its errors become UsageErrors. */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options })
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
 }
 
 export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, stream

@@ -227,15 +227,18 @@ export function applyOverrides(raw: Record<string, unknown>, sets: readonly stri
   return raw
 }
 
-/** Read, override and validate a scenario file. */
-export function loadScenario(file: string, sets: readonly string[] = []): Scenario {
-  let text: string
+/** A scenario file's text; a ConfigError naming the file when it cannot be read. */
+export function readScenarioText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
   } catch (e) {
     throw new ConfigError('', `cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }
-  return parseScenario(text, sets, file)
+}
+
+/** Read, override and validate a scenario file. */
+export function loadScenario(file: string, sets: readonly string[] = []): Scenario {
+  return parseScenario(readScenarioText(file), sets, file)
 }
 
 export function parseScenario(text: string, sets: readonly string[] = [], file = 'scenario'): Scenario {
