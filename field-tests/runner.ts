@@ -4,6 +4,7 @@
  * documented in docs/METRICS.md. Same scenario and seed → identical result (but `wallSeconds`).
  */
 import type { Addr } from '../core/addr.ts'
+import { tryDecode } from '../core/errors.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
@@ -106,7 +107,7 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
     proto.on('deliver', (d) => {
       const latencyMs = collector.delivered(id, d.payload, d.at)
       if (sim.traceApp) {
-        const h = d.payload.length >= 6 ? decodeAppHeader(d.payload) : undefined
+        const h = tryDecode(decodeAppHeader, d.payload)
         sim.traceApp({ t: d.at, node: id, ev: 'app-deliver', origin: d.origin, flow: h?.flow, seq: h?.seq, hops: d.hops, latencyMs })
       }
     })
