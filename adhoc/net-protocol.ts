@@ -15,6 +15,11 @@ export interface Delivery {
   /** Radio hops travelled. */
   hops: number
   at: number
+  /**
+   * True when the packet reached this node by a recovery mechanism (e.g. anonymous gossip) after
+   * first dissemination missed it here; absent or false for first dissemination.
+   */
+  recovered?: boolean
 }
 
 export interface NetProtocolEvents {

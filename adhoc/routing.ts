@@ -48,6 +48,13 @@ export interface TreeLink {
   activated: boolean
   /** Scheduler time this neighbour was last heard. */
   lastHeard: number
+  /** The neighbour said it is a group member (false until heard). */
+  member: boolean
+  /**
+   * Tree hops to the nearest group member through this link (1: the neighbour is one), kept from
+   * the neighbour's tree hellos; 255 while unknown. Anonymous gossip weights its walks with it.
+   */
+  nearestMember: number
 }
 
 export interface TreeInfo {

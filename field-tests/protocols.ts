@@ -16,6 +16,7 @@ import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
 import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig } from '../adhoc/aodv/index.ts'
 import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
+import { AnonymousGossip, validateMaodvAgConfig, maodvAgMaxPayload, type MaodvAgConfig } from '../gossip/anonymous/index.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 
 export interface ProtocolContext {
@@ -65,10 +66,33 @@ function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Recor
   }
 }
 
+/**
+ * MAODV with anonymous gossip on top and AODV under it for gossip's unicasts. protocolConfig has one
+ * section per layer: `{ maodv: {...}, aodv: {...}, gossip: {...} }` (counters 'maodv', 'aodv', 'ag').
+ */
+const maodvAg: ProtocolEntry = {
+  validate: validateMaodvAgConfig,
+  maxPayload: (link) => maodvAgMaxPayload(link.maxDatagram),
+  create(ctx) {
+    const cfg = ctx.config as MaodvAgConfig
+    const common = { link: ctx.link, scheduler: ctx.scheduler }
+    const router = new Aodv({ ...common, rng: ctx.rng.fork('aodv'), metrics: ctx.metrics.scope('aodv', ctx.id), config: cfg.aodv })
+    const tree = new Maodv({
+      ...common,
+      rng: ctx.rng.fork('maodv'),
+      metrics: ctx.metrics.scope('maodv', ctx.id),
+      config: cfg.maodv,
+      forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+    })
+    return new AnonymousGossip({ ...common, tree, router, rng: ctx.rng.fork('ag'), metrics: ctx.metrics.scope('ag', ctx.id), config: cfg.gossip })
+  },
+}
+
 export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
   flood: entry('flood', Flood, validateFloodConfig, FLOOD_HEADER_SIZE),
   aodv: entry('aodv', Aodv, validateAodvConfig, ROUTED_HEADER_SIZE),
   maodv: entry('maodv', Maodv, validateMaodvConfig, MULTICAST_DATA_HEADER_SIZE),
+  'maodv+ag': maodvAg,
 }
 
 export function protocolEntry(name: string): ProtocolEntry {

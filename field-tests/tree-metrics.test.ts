@@ -5,7 +5,7 @@ import type { TreeInfo } from '../adhoc/routing.ts'
 import { treeStats } from './tree-metrics.ts'
 
 const g = groupAddr(0)
-const link = (neighbour: number, activated = true) => ({ neighbour, upstream: false, activated, lastHeard: 0 })
+const link = (neighbour: number, activated = true) => ({ neighbour, upstream: false, activated, lastHeard: 0, member: false, nearestMember: 255 })
 const node = (trees: TreeInfo[]) => ({ trees: () => trees })
 const info = (leader: number, member: boolean, links: ReturnType<typeof link>[]): TreeInfo => ({ group: g, leader, groupSeq: 1, hopsToLeader: 0, member, links })
 

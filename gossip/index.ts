@@ -1,2 +1,6 @@
-// Public API of gossip/: nothing yet (see README.md for what this folder will own).
-export {}
+/**
+ * gossip/: gossip protocols built on adhoc/ — anonymous gossip over MAODV today; bimodal multicast
+ * and gravitational gossip arrive with issue 7.
+ */
+export * as anonymous from './anonymous/index.ts'
+export { AnonymousGossip, validateMaodvAgConfig, type MaodvAgConfig } from './anonymous/index.ts'

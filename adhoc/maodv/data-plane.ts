@@ -15,7 +15,9 @@
  * `senderHoldMs` after their last packet, then prune like any non-member leaf. This is the
  * draft's "route to a tree node" made simple: the route is a tree branch, so packets need no
  * unicast routing and the branch is maintained like the rest of the tree. If no tree is found the
- * buffered packets are 'undeliverable' and further sends fail at once for `senderRetryMs`.
+ * buffered packets are 'undeliverable' and further sends fail at once for `senderRetryMs`. A node
+ * repairing with no tree link left (a sender whose only link broke) buffers the same way until the
+ * repair ends; without that every packet sent during a repair is lost at the source.
  *
  * Liveness of tree neighbours (the 750 ms rule) is liveness.ts.
  */
@@ -51,6 +53,8 @@ export class DataPlane {
     if (g === undefined) return this.undeliverable(group, payload, 'too many groups')
     g.lastSentAt = now
     this.armHold(g)
+    // Repairing with no tree link left (a sender's only link broke): hold the packet for the repair.
+    if (g.state === 'repairing' && g.links.size === 0) return this.enqueue(group, payload)
     if (isOnTree(g)) return this.originate(g, payload)
     if (g.state === 'joining') return this.enqueue(group, payload)
     if (now < g.senderBackoffUntil) return this.undeliverable(group, payload, 'no multicast tree found (recently)')
@@ -102,6 +106,12 @@ export class DataPlane {
       if (now - b.at > this.c.config.sendBufferTtlMs) this.undeliverable(b.group, b.payload, 'expired while joining the tree')
       else this.originate(g, b.payload)
     }
+  }
+
+  /** A repair ended: send what waited for it, or give it up when the node is left without a tree link. */
+  repaired(g: GroupState): void {
+    if (isOnTree(g) && g.links.size > 0) this.flush(g)
+    else this.failBuffered(g.group, 'tree repair failed')
   }
 
   /** Give up every packet buffered for the group. */

@@ -10,6 +10,7 @@ import type { Addr } from '../../core/addr.ts'
 import { SeqWindows } from '../dedup.ts'
 import type { Timer } from '../../core/scheduler.ts'
 import type { TreeInfo } from '../routing.ts'
+import { UNKNOWN_DISTANCE } from './maodv-messages.ts'
 
 /** Where this node stands on a group's tree. */
 export type TreeState = 'off' | 'joining' | 'on' | 'repairing'
@@ -27,6 +28,11 @@ export interface LinkState {
   member: boolean
   /** When it was last probed for being silent (-Infinity: not since it was last heard). */
   probedAt: number
+  /**
+   * Tree hops to the nearest member through this link (1: the neighbour is one), from the
+   * neighbour's hellos; UNKNOWN_DISTANCE (255) until heard or when it knows none.
+   */
+  nearestMember: number
 }
 
 export interface GroupState {
@@ -69,6 +75,22 @@ export interface GroupState {
 }
 
 export const UNKNOWN_HOPS = 255
+
+/**
+ * What this node tells tree neighbour `nb` in its hellos (split horizon): 0 when it is a member,
+ * else the nearest member through its other links, 255 when it knows none.
+ */
+export function nearestMemberFor(g: GroupState, nb: Addr): number {
+  if (g.member) return 0
+  let best = UNKNOWN_DISTANCE
+  for (const l of g.links.values()) if (l.neighbour !== nb && l.nearestMember < best) best = l.nearestMember
+  return best
+}
+
+/** A neighbour's report (0 = it is a member) as the distance through our link to it. */
+export function linkDistance(reported: number): number {
+  return reported >= UNKNOWN_DISTANCE - 1 ? UNKNOWN_DISTANCE : reported + 1
+}
 
 export function newGroupState(group: Addr, now: number): GroupState {
   return {
@@ -128,6 +150,6 @@ export function upstreamOf(g: GroupState): LinkState | undefined {
 export function treeInfo(g: GroupState): TreeInfo {
   const links = [...g.links.values()]
     .sort((a, b) => a.neighbour - b.neighbour)
-    .map((l) => ({ neighbour: l.neighbour, upstream: l.upstream, activated: true, lastHeard: l.lastHeard }))
+    .map((l) => ({ neighbour: l.neighbour, upstream: l.upstream, activated: true, lastHeard: l.lastHeard, member: l.member, nearestMember: l.nearestMember }))
   return { group: g.group, leader: g.leader, groupSeq: g.groupSeq, hopsToLeader: g.hopsToLeader, member: g.member, links }
 }

@@ -17,6 +17,7 @@ export {
 export {
   GRPH_SIZE,
   HELLO_BASE_SIZE,
+  HELLO_ENTRY_SIZE,
   MACT_G,
   MACT_J,
   MACT_P,
@@ -27,6 +28,7 @@ export {
   MsgType as MaodvMsgType,
   RREP_SIZE,
   RREQ_SIZE,
+  UNKNOWN_DISTANCE,
   decodeMaodv,
   encodeGrph,
   encodeHello,

@@ -27,6 +27,11 @@
  * nothing else: it lets both ends of a link agree on it when no data flows (the two rules below),
  * so a member whose upstream dropped it, or restarted, learns it before data is due.
  *
+ * Hellos also carry, per listed neighbour, the sender's distance to its nearest member away from
+ * that neighbour (split horizon), so every tree link knows `nearestMember` (anonymous gossip
+ * weights its walks with it): it settles one hop per hello period, and a hello that lists us sets
+ * it at once.
+ *
  * Hello rules: a tree neighbour whose hello does not list this node has dropped the link (after a
  * grace of one liveness period for a link just made): break it here too. A node that is not our tree
  * neighbour but lists us (it restarted, or we dropped it) gets a MACT-R.
@@ -41,7 +46,7 @@ import { ErrorCodes } from '../../core/errors.ts'
 import type { Timer } from '../../core/scheduler.ts'
 import type { TxFailure } from '../link-types.ts'
 import type { MaodvContext } from './context.ts'
-import { UNKNOWN_HOPS, isOnTree, type GroupState } from './group-table.ts'
+import { UNKNOWN_HOPS, isOnTree, linkDistance, nearestMemberFor, type GroupState } from './group-table.ts'
 import { encodeHello, type Hello, type Rreq } from './maodv-messages.ts'
 
 export class Liveness {
@@ -81,6 +86,9 @@ export class Liveness {
       return
     }
     l.member = msg.member
+    const i = msg.neighbours.indexOf(c.self)
+    if (i >= 0) l.nearestMember = linkDistance(msg.nearestMember[i])
+    else if (msg.member) l.nearestMember = 1
     if (!msg.neighbours.includes(c.self) && c.now() - l.since > c.config.treeLivenessMs) c.tree.breakLink(g, from, 'not in its hello', true)
   }
 
@@ -171,7 +179,9 @@ export class Liveness {
   /** A tree hello to every tree neighbour (broadcast), or a probe to one (acked unicast). */
   private hello(g: GroupState, to: Addr = BROADCAST): void {
     const c = this.c
-    const bytes = encodeHello({ member: g.member, hopsToLeader: Math.min(255, g.hopsToLeader), group: g.group, leader: g.leader || c.self, neighbours: [...g.links.keys()] })
+    const neighbours = [...g.links.keys()]
+    const nearestMember = neighbours.map((nb) => nearestMemberFor(g, nb))
+    const bytes = encodeHello({ member: g.member, hopsToLeader: Math.min(255, g.hopsToLeader), group: g.group, leader: g.leader || c.self, neighbours, nearestMember })
     if (!c.control(to, bytes)) return
     c.m.hello.inc()
     if (to === BROADCAST) g.lastTxAt = g.lastHelloAt = c.now()

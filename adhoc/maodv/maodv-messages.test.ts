@@ -5,7 +5,7 @@ import { groupAddr } from '../../core/addr.ts'
 import { DecodeError } from '../../core/errors.ts'
 import { DATA_HEADER_SIZE, decodeData, encodeData } from './data-frame.ts'
 import {
-  GRPH_SIZE, HELLO_BASE_SIZE, MACT_G, MACT_J, MACT_P, MACT_R, MACT_SIZE, MACT_U, MAX_HELLO_NEIGHBOURS, MsgType, RREP_SIZE, RREQ_SIZE,
+  GRPH_SIZE, HELLO_BASE_SIZE, HELLO_ENTRY_SIZE, MACT_G, MACT_J, MACT_P, MACT_R, MACT_SIZE, MACT_U, MAX_HELLO_NEIGHBOURS, MsgType, RREP_SIZE, RREQ_SIZE,
   decodeMaodv, encodeGrph, encodeHello, encodeMact, encodeRrep, encodeRreq, type MaodvMessage,
 } from './maodv-messages.ts'
 
@@ -25,8 +25,8 @@ const mact = fc.record({
   origin: node, rreqId: u32, replier: node,
 }).map((m) => ({ type: MsgType.MACT, ...m }) as const)
 const grph = fc.record({ ttl: fc.integer({ min: 1, max: 255 }), hops: u8, group, leader: node, groupSeq: u32 }).map((m) => ({ type: MsgType.GRPH, ...m }) as const)
-const hello = fc.record({ member: fc.boolean(), hopsToLeader: u8, group, leader: node, neighbours: fc.array(node, { maxLength: MAX_HELLO_NEIGHBOURS }) })
-  .map((m) => ({ type: MsgType.HELLO, ...m }) as const)
+const hello = fc.record({ member: fc.boolean(), hopsToLeader: u8, group, leader: node, entries: fc.array(fc.tuple(node, u8), { maxLength: MAX_HELLO_NEIGHBOURS }) })
+  .map(({ entries, ...m }) => ({ type: MsgType.HELLO, ...m, neighbours: entries.map((e) => e[0]), nearestMember: entries.map((e) => e[1]) }) as const)
 const message: fc.Arbitrary<MaodvMessage> = fc.oneof(rreq, rrep, mact, grph, hello)
 
 function encode(m: MaodvMessage): Uint8Array {
@@ -59,7 +59,7 @@ test('sizes: RREQ 25, RREP 28, MACT 28, GRPH 16, HELLO 12 + 4 per neighbour; dat
   fc.assert(fc.property(message, (m) => {
     const n = encode(m).length
     const want = { [MsgType.RREQ]: RREQ_SIZE, [MsgType.RREP]: RREP_SIZE, [MsgType.MACT]: MACT_SIZE, [MsgType.GRPH]: GRPH_SIZE }[m.type as number]
-    assert.is(n, m.type === MsgType.HELLO ? HELLO_BASE_SIZE + 4 * m.neighbours.length : want)
+    assert.is(n, m.type === MsgType.HELLO ? HELLO_BASE_SIZE + HELLO_ENTRY_SIZE * m.neighbours.length : want)
   }))
   assert.equal([RREQ_SIZE, RREP_SIZE, MACT_SIZE, GRPH_SIZE, HELLO_BASE_SIZE, DATA_HEADER_SIZE], [25, 28, 28, 16, 12, 14])
 })
@@ -113,12 +113,14 @@ test('the decoder rejects what it does not understand', () => {
   reject(m, /not one of J, P, G, G\+P, U, R/)
   reject(encodeMact({ flags: MACT_J, hopsToLeader: 0, group: g, groupSeq: 0, leader: 0, origin: 1, rreqId: 0, replier: 0 }), /replier 0/)
   reject(encodeMact({ flags: MACT_U, hopsToLeader: 0, group: g, groupSeq: 0, leader: 0, origin: 1, rreqId: 0, replier: 0 }), /leader 0/)
-  const h = encodeHello({ member: true, hopsToLeader: 1, group: g, leader: 2, neighbours: [3, 4] })
+  const h = encodeHello({ member: true, hopsToLeader: 1, group: g, leader: 2, neighbours: [3, 4], nearestMember: [1, 255] })
   const tooMany = h.slice()
   tooMany[3] = MAX_HELLO_NEIGHBOURS + 1
   reject(tooMany, /at most 64/)
-  reject(h.subarray(0, h.length - 2), /exactly 20 bytes/)
-  assert.throws(() => encodeHello({ member: true, hopsToLeader: 1, group: g, leader: 2, neighbours: new Array(65).fill(3) }), /at most 64/)
+  reject(h.subarray(0, h.length - 2), /exactly 22 bytes/)
+  assert.throws(() => encodeHello({ member: true, hopsToLeader: 1, group: g, leader: 2, neighbours: new Array(65).fill(3), nearestMember: new Array(65).fill(0) }), /at most 64/)
+  assert.throws(() => encodeHello({ member: true, hopsToLeader: 1, group: g, leader: 2, neighbours: [3, 4], nearestMember: [1] }), /one nearestMember per neighbour/)
+  assert.equal((decodeMaodv(h) as { nearestMember: number[] }).nearestMember, [1, 255])
 })
 
 test('data header: round trip, payload is a view, total decoder', () => {

@@ -8,7 +8,8 @@
  *   RREP   2   28 bytes   reply from a tree node, unicast back along the reverse path
  *   MACT   6   28 bytes   multicast activation: J activate, P prune, G leadership, U update, R refuse/lost
  *   GRPH   7   16 bytes   group hello from the group leader, flooded
- *   HELLO  8   12 + 4n    tree keepalive to the tree neighbours (one link broadcast), listing them
+ *   HELLO  8   12 + 5n    tree keepalive to the tree neighbours (one link broadcast), listing them,
+ *                         each with the sender's distance to its nearest member away from that neighbour
  *
  * Decoders are total: any input gives a message or a `DecodeError`. They reject unknown types,
  * reserved bits, lengths other than the exact size, addresses of the wrong kind and flag
@@ -26,6 +27,10 @@ export const MACT_SIZE = 28
 export const GRPH_SIZE = 16
 export const HELLO_BASE_SIZE = 12
 export const MAX_HELLO_NEIGHBOURS = 64
+/** Bytes per listed neighbour in a HELLO: address u32, nearestMember u8. */
+export const HELLO_ENTRY_SIZE = 5
+/** nearestMember when no member is known that way. */
+export const UNKNOWN_DISTANCE = 255
 
 /** RREQ flags. */
 export const RREQ_J = 0x80
@@ -115,6 +120,13 @@ export interface Hello {
   leader: Addr
   /** The sender's activated tree neighbours for `group`. */
   neighbours: Addr[]
+  /**
+   * Per listed neighbour (same order): tree hops from the sender to the nearest member it reaches
+   * through its other tree links, split horizon: 0 when the sender is a member itself,
+   * UNKNOWN_DISTANCE (255) when none is known. The receiver adds one hop: anonymous gossip's
+   * `nearestMember` for its link to the sender.
+   */
+  nearestMember: number[]
 }
 
 export type MaodvMessage = Rreq | Rrep | Mact | Grph | Hello
@@ -149,9 +161,10 @@ export function encodeGrph(m: Omit<Grph, 'type'>): Uint8Array {
 
 export function encodeHello(m: Omit<Hello, 'type'>): Uint8Array {
   if (m.neighbours.length > MAX_HELLO_NEIGHBOURS) throw new RangeError(`a hello lists at most ${MAX_HELLO_NEIGHBOURS} neighbours, got ${m.neighbours.length}`)
-  const w = new ByteWriter(HELLO_BASE_SIZE + 4 * m.neighbours.length)
+  if (m.nearestMember.length !== m.neighbours.length) throw new RangeError(`a hello needs one nearestMember per neighbour: ${m.nearestMember.length} for ${m.neighbours.length}`)
+  const w = new ByteWriter(HELLO_BASE_SIZE + HELLO_ENTRY_SIZE * m.neighbours.length)
     .u8(MsgType.HELLO).u8(m.member ? HELLO_M : 0).u8(m.hopsToLeader).u8(m.neighbours.length).u32(m.group).u32(m.leader)
-  for (const n of m.neighbours) w.u32(n)
+  m.neighbours.forEach((n, i) => w.u32(n).u8(m.nearestMember[i]))
   return w.done()
 }
 
@@ -249,12 +262,16 @@ function decodeHello(bytes: Uint8Array, r: ByteReader): Hello {
   const hopsToLeader = r.u8('hopsToLeader')
   const count = r.u8('count')
   if (count > MAX_HELLO_NEIGHBOURS) r.fail(`HELLO lists ${count} neighbours, at most ${MAX_HELLO_NEIGHBOURS}`)
-  exact(r, bytes, HELLO_BASE_SIZE + 4 * count, 'HELLO')
+  exact(r, bytes, HELLO_BASE_SIZE + HELLO_ENTRY_SIZE * count, 'HELLO')
   const g = group(r)
   const leader = node(r, 'leader')
   const neighbours: Addr[] = []
-  for (let i = 0; i < count; i++) neighbours.push(node(r, 'neighbour'))
-  return { type: MsgType.HELLO, member: flags === HELLO_M, hopsToLeader, group: g, leader, neighbours }
+  const nearestMember: number[] = []
+  for (let i = 0; i < count; i++) {
+    neighbours.push(node(r, 'neighbour'))
+    nearestMember.push(r.u8('nearestMember'))
+  }
+  return { type: MsgType.HELLO, member: flags === HELLO_M, hopsToLeader, group: g, leader, neighbours, nearestMember }
 }
 
 /** Decode one MAODV control message. Returns it or throws `DecodeError`; never throws anything else. */

@@ -26,7 +26,7 @@ import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
 import type { MaodvContext } from './context.ts'
 import { UNKNOWN_HOPS, isOnTree, upstreamOf, type GroupState, type LinkState } from './group-table.ts'
-import { MACT_G, MACT_J, MACT_P, MACT_R, MACT_U, encodeMact, type Mact } from './maodv-messages.ts'
+import { MACT_G, MACT_J, MACT_P, MACT_R, MACT_U, UNKNOWN_DISTANCE, encodeMact, type Mact } from './maodv-messages.ts'
 
 export class TreeOps {
   constructor(private readonly c: MaodvContext) {}
@@ -39,7 +39,7 @@ export class TreeOps {
     let l = g.links.get(nb)
     if (l === undefined) {
       if (g.links.size >= this.c.config.maxTreeLinks) return undefined
-      l = { neighbour: nb, upstream: false, lastHeard: now, since: now, member: false, probedAt: -Infinity }
+      l = { neighbour: nb, upstream: false, lastHeard: now, since: now, member: false, probedAt: -Infinity, nearestMember: UNKNOWN_DISTANCE }
       g.links.set(nb, l)
       this.c.live.wake()
     }
@@ -310,11 +310,13 @@ export class TreeOps {
     c.events.emit('repair', { group: g.group, ok })
     if (ok) {
       if (g.leader !== before.leader || g.hopsToLeader !== before.hops) this.sendUpdate(g, upstreamOf(g)?.neighbour)
+      c.plane.repaired(g)
       return this.checkPrune(g)
     }
     c.m.repairFailures.inc()
     g.state = 'on'
     this.takeOverOrPass(g)
+    c.plane.repaired(g)
     // A new leader with the lower address need not wait for the old leader's next GRPH to merge
     // back: the reverse path of the last one is still known (merge.ts gives up quietly if not).
     // Not at once, though: merge.ts puts it off until this node's MACT-U wave has told its

@@ -1,0 +1,85 @@
+/**
+ * Test fixtures for anonymous gossip (used by gossip/anonymous/*.test.ts; not exported by
+ * index.ts): nodes 1..n on a MockMedium with explicit links, each with a link layer, AODV, MAODV
+ * and anonymous gossip as the `maodv+ag` stack builds them, deliveries recorded per node, and
+ * every walk hop recorded as it arrives.
+ */
+import type { Addr } from '../../core/addr.ts'
+import { tryDecode } from '../../core/errors.ts'
+import type { MetricsRegistry } from '../../core/metrics.ts'
+import type { SimScheduler } from '../../core/scheduler.ts'
+import { Aodv } from '../../adhoc/aodv/index.ts'
+import type { LinkLayer } from '../../adhoc/link.ts'
+import type { MaodvForwardCandidate } from '../../adhoc/maodv/index.ts'
+import { Maodv } from '../../adhoc/maodv/index.ts'
+import type { Delivery } from '../../adhoc/net-protocol.ts'
+import { Proto } from '../../adhoc/protocols.ts'
+import { testNetwork } from '../../adhoc/test-network.ts'
+import type { MockMedium } from '../../hardware/mock-radio.ts'
+import type { AgConfig } from './ag-defaults.ts'
+import { AgMsgType, decodeAg } from './ag-messages.ts'
+import { AnonymousGossip } from './anonymous-gossip.ts'
+import { validateMaodvAgConfig } from './maodv-ag.ts'
+
+export interface WalkHop {
+  at: number
+  from: Addr
+  to: Addr
+  initiator: Addr
+  id: number
+  hops: number
+}
+
+export interface AgNet {
+  scheduler: SimScheduler
+  medium: MockMedium
+  metrics: MetricsRegistry
+  links: LinkLayer[]
+  nodes: AnonymousGossip[]
+  maodv: Maodv[]
+  /** got[id - 1]: deliveries at node id. */
+  got: Delivery[][]
+  /** Every walk hop received, in order. */
+  walkHops: WalkHop[]
+  node(id: number): AnonymousGossip
+  run(ms: number): void
+  total(layer: string, name: string): number
+}
+
+export interface AgNetOptions {
+  gossip?: Partial<AgConfig>
+  seed?: number
+  loss?: number
+  /** MAODV forward filter per node: false = do not relay that multicast packet. */
+  filter?: (id: number) => ((p: MaodvForwardCandidate) => boolean) | undefined
+}
+
+export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions = {}): AgNet {
+  const { scheduler, rng, medium, metrics, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss })
+  const cfg = validateMaodvAgConfig({ gossip: o.gossip ?? {} }, 'protocolConfig')
+  const nodes: AnonymousGossip[] = []
+  const maodv: Maodv[] = []
+  const got: Delivery[][] = []
+  const walkHops: WalkHop[] = []
+  links.forEach((link, i) => {
+    const id = i + 1
+    const router = new Aodv({ link, scheduler, rng: rng.fork('aodv', id), metrics: metrics.scope('aodv', id), config: cfg.aodv })
+    const tree = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: cfg.maodv, forwardFilter: o.filter?.(id) })
+    const node = new AnonymousGossip({ link, tree, router, scheduler, rng: rng.fork('ag', id), metrics: metrics.scope('ag', id), config: cfg.gossip })
+    const mine: Delivery[] = []
+    node.on('deliver', (d) => mine.push(d))
+    link.port(Proto.GOSSIP).on('receive', (rx) => {
+      const m = tryDecode(decodeAg, rx.payload)
+      if (m?.type === AgMsgType.GOSSIP) walkHops.push({ at: rx.at, from: rx.from, to: id, initiator: m.initiator, id: m.id, hops: m.hops })
+    })
+    nodes.push(node)
+    maodv.push(tree)
+    got.push(mine)
+  })
+  return {
+    scheduler, medium, metrics, links, nodes, maodv, got, walkHops,
+    node: (id) => nodes[id - 1],
+    run: (ms) => scheduler.run({ until: scheduler.now() + ms }),
+    total: (layer, name) => metrics.total(layer, name),
+  }
+}

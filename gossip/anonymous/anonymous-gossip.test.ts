@@ -1,0 +1,196 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { groupAddr } from '../../core/addr.ts'
+import { tryDecode } from '../../core/errors.ts'
+import { SeededRng } from '../../core/rng.ts'
+import type { TreeLink } from '../../adhoc/routing.ts'
+import { agNet, type AgNet, type WalkHop } from './ag-fixtures.ts'
+import { AgMsgType, decodeAg } from './ag-messages.ts'
+import { accepts, nextHop } from './walk.ts'
+
+const G = groupAddr(1)
+
+/**
+ * A tree-shaped field: 1 sends; 2, 3, 4 relay; 5, 6 and 7 are members at the leaves.
+ *
+ *         1
+ *         |
+ *         2
+ *        / \
+ *       3   4
+ *      / \   \
+ *     5   6   7
+ */
+const TREE: Array<[number, number]> = [[1, 2], [2, 3], [2, 4], [3, 5], [3, 6], [4, 7]]
+const MEMBERS = [5, 6, 7]
+
+/** The AG sequence number a relay sees inside an MAODV data payload. */
+function agSeq(payload: Uint8Array): number | undefined {
+  const m = tryDecode(decodeAg, payload)
+  return m?.type === AgMsgType.DATA ? m.seq : undefined
+}
+
+/**
+ * Node 1 sends `count` packets to G every 500 ms from 20 s on (the members' joins run their full
+ * discovery, ≈ 13 s, before the first elects itself leader); packet i carries byte i.
+ */
+function sendStream(net: AgNet, count: number): void {
+  net.run(20_000)
+  for (let i = 0; i < count; i++) {
+    net.node(1).send(G, Uint8Array.of(i, 0, 0, 0))
+    net.run(500)
+  }
+}
+
+function received(net: AgNet, id: number): number[] {
+  return net.got[id - 1].map((d) => d.payload[0]).sort((a, b) => a - b)
+}
+
+const all = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+/** Group walk hops by walk (initiator, round id), in order. */
+function walks(hops: readonly WalkHop[]): WalkHop[][] {
+  const by = new Map<string, WalkHop[]>()
+  for (const h of hops) {
+    const k = `${h.initiator}/${h.id}`
+    let w = by.get(k)
+    if (!w) by.set(k, (w = []))
+    w.push(h)
+  }
+  return [...by.values()]
+}
+
+test('a packet lost on one branch is recovered from a member of another branch; nothing is delivered twice', () => {
+  // Relay 3 drops every third packet: members 5 and 6 both miss them, only 7 holds them.
+  const dropped = new Set<number>()
+  const net = agNet(7, TREE, {
+    seed: 3,
+    filter: (id) => (id === 3 ? (p) => {
+      const seq = agSeq(p.payload)
+      if (seq === undefined || seq % 3 !== 0) return true
+      dropped.add(seq)
+      return false
+    } : undefined),
+  })
+  for (const id of MEMBERS) net.node(id).join(G)
+  sendStream(net, 30)
+  net.run(30_000)
+  assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
+  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  const recovered5 = net.got[4].filter((d) => d.recovered).length
+  const recovered6 = net.got[5].filter((d) => d.recovered).length
+  assert.ok(recovered5 >= dropped.size && recovered6 >= dropped.size, `recovered at 5: ${recovered5}, at 6: ${recovered6}`)
+  assert.is(net.got[6].filter((d) => d.recovered).length, 0, '7 lost nothing')
+  assert.ok(net.total('ag', 'recovered') >= 2 * dropped.size)
+})
+
+test('a walk never goes back on the link it came from and ends at a member', () => {
+  const net = agNet(7, TREE, {
+    seed: 5,
+    gossip: { pAnonymous: 1 },
+    filter: (id) => (id === 3 || id === 4 ? (p) => (agSeq(p.payload) ?? 1) % 4 !== 0 : undefined),
+  })
+  for (const id of MEMBERS) net.node(id).join(G)
+  sendStream(net, 40)
+  net.run(10_000)
+  const ws = walks(net.walkHops)
+  assert.ok(ws.length >= 20, `${ws.length} walks`)
+  let multiHop = 0
+  for (const w of ws) {
+    assert.is(w[0].from, w[0].initiator, 'a walk starts at its initiator')
+    for (let i = 1; i < w.length; i++) {
+      assert.is(w[i].from, w[i - 1].to, 'each hop continues from where the last ended')
+      assert.is.not(w[i].to, w[i - 1].from, `walk ${w[0].initiator}/${w[0].id} went back on its link: ${w.map((h) => h.to).join('→')}`)
+      assert.is(w[i].hops, i)
+    }
+    assert.ok(MEMBERS.includes(w[w.length - 1].to), `walk ends at a member, ended at ${w[w.length - 1].to}`)
+    if (w.length > 1) multiHop++
+  }
+  assert.ok(multiHop > 0, 'walks pass through relays')
+  assert.is(net.total('ag', 'walksDropped'), 0)
+  assert.is(net.total('ag', 'walksAccepted'), ws.length)
+})
+
+test('tree links learn nearestMember from hellos (split horizon)', () => {
+  const net = agNet(7, TREE, { seed: 2 })
+  for (const id of MEMBERS) net.node(id).join(G)
+  sendStream(net, 10)
+  const links = (id: number) => new Map(net.maodv[id - 1].tree(G)!.links.map((l: TreeLink) => [l.neighbour, l.nearestMember]))
+  assert.equal(links(2), new Map([[1, 255], [3, 2], [4, 2]]), 'node 2: members two hops down both branches, none upstream')
+  assert.equal(links(3), new Map([[2, 3], [5, 1], [6, 1]]))
+  assert.equal(links(5), new Map([[3, 2]]), "member 5: its sibling 6, two hops away (5's own membership is not reported back)")
+})
+
+test('history bounds hold and evictions are reported once each', () => {
+  const net = agNet(7, TREE, { seed: 4, gossip: { historySize: 10 } })
+  for (const id of MEMBERS) net.node(id).join(G)
+  let adds = 0
+  let evicts = 0
+  net.node(5).on('history-add', () => adds++)
+  net.node(5).on('history-evict', () => evicts++)
+  sendStream(net, 40)
+  for (const id of MEMBERS) assert.ok(net.node(id).member(G)!.history.size <= 10)
+  assert.is(adds, 40)
+  assert.is(evicts, 30)
+  assert.is(net.node(5).member(G)!.history.size, 10)
+})
+
+test('with nothing missing, gossip is only the configured idle minimum (none when it is 0)', () => {
+  for (const idle of [0, 5000]) {
+    const net = agNet(7, TREE, { seed: 6, gossip: { idleRoundPeriodMs: idle } })
+    for (const id of MEMBERS) net.node(id).join(G)
+    sendStream(net, 120) // 60 s of data, loss-free
+    net.run(5000)
+    for (const id of MEMBERS) assert.equal(received(net, id), all(120))
+    const rounds = net.total('ag', 'rounds')
+    const messages = net.total('ag', 'walkHops') + net.total('ag', 'cachedSent') + net.total('ag', 'repliesSent')
+    assert.is(net.total('ag', 'gapsDetected'), 0)
+    if (idle === 0) {
+      assert.is(rounds, 0)
+      assert.is(messages, 0)
+    } else {
+      const bound = MEMBERS.length * Math.ceil(net.scheduler.now() / idle)
+      assert.ok(rounds > 0 && rounds <= bound, `${rounds} idle rounds, at most ${bound}`)
+      assert.is(net.total('ag', 'recovered'), 0)
+    }
+  }
+})
+
+test('nextHop: never the link it came from; weighted towards near members', () => {
+  const link = (neighbour: number, nearestMember: number): TreeLink => ({ neighbour, upstream: false, activated: true, lastHeard: 0, member: false, nearestMember })
+  const rng = new SeededRng(9)
+  const links = [link(1, 1), link(2, 3), link(3, 2), link(4, 255)]
+  const c = { localityExponent: 1 }
+  const counts = new Map<number, number>()
+  for (let i = 0; i < 30_000; i++) {
+    const to = nextHop(links, 3, rng, c)!
+    counts.set(to, (counts.get(to) ?? 0) + 1)
+  }
+  assert.is(counts.get(3), undefined, 'never back')
+  assert.is(counts.get(4), undefined, 'never into a branch without members')
+  const ratio = counts.get(1)! / counts.get(2)!
+  assert.ok(ratio > 2.8 && ratio < 3.2, `distance 1 vs 3: ${ratio.toFixed(2)}× (expected 3)`)
+  assert.is(nextHop([link(4, 1)], 4, rng, c), undefined, 'a leaf has nowhere to go')
+  const uniform = new Map<number, number>()
+  for (let i = 0; i < 30_000; i++) {
+    const to = nextHop(links, 0, rng, { localityExponent: 0 })!
+    uniform.set(to, (uniform.get(to) ?? 0) + 1)
+  }
+  for (const id of [1, 2, 3]) assert.ok(Math.abs(uniform.get(id)! / 10_000 - 1) < 0.05, 'exponent 0: uniform over links with members')
+  const unknown = new Set<number>()
+  for (let i = 0; i < 100; i++) unknown.add(nextHop([link(5, 255), link(6, 255)], 0, rng, c)!)
+  assert.equal([...unknown].sort(), [5, 6], 'no link knows of a member: any link')
+})
+
+test('accepts: always at a leaf or with no hops left, else with the configured probability', () => {
+  const rng = new SeededRng(1)
+  assert.ok(accepts(0, 5, 0, rng))
+  assert.ok(accepts(2, 1, 0, rng))
+  assert.not.ok(accepts(2, 5, 0, rng))
+  assert.ok(accepts(2, 5, 1, rng))
+  let yes = 0
+  for (let i = 0; i < 10_000; i++) if (accepts(2, 5, 0.3, rng)) yes++
+  assert.ok(Math.abs(yes / 10_000 - 0.3) < 0.02)
+})
+
+test.run()
