@@ -1,8 +1,11 @@
 /**
- * The metrics JSON of a run (docs/METRICS.md). Built from the delivery collector and the per-layer
- * counters every layer writes to the MetricsRegistry.
+ * The metrics JSON of a run (docs/METRICS.md). Built from the delivery collector (delivery,
+ * latency, jitter, recovered deliveries), the loss accounting of multicast flows (loss-reasons.ts
+ * over the holder log and connectivity samples) and the per-layer counters every layer writes to
+ * the MetricsRegistry (overhead, airtime, gossip cost).
  */
 import type { DeliveryStats } from './collector.ts'
+import { classifyLosses, type LossReasons } from './loss-reasons.ts'
 import type { Simulation } from './runner.ts'
 import { treeStats, type GroupTreeStats } from './tree-metrics.ts'
 
@@ -16,6 +19,14 @@ export interface MetricsResult {
   events: number
   delivery: DeliveryStats
   latencyMs: { mean: number; p50: number; p95: number; max: number }
+  /** Mean over (flow, receiver) streams with ≥ 3 first deliveries of the stdev of their inter-arrival times; null when none. */
+  jitterMs: number | null
+  /** Latency of first deliveries that were recovered (`Delivery.recovered`); zeros when there were none. */
+  recoveredLatencyMs: { count: number; mean: number; p50: number; p95: number; max: number }
+  /** Why multicast (packet, receiver) pairs were never delivered; only when the scenario has multicast flows. */
+  lostForGood?: LossReasons
+  /** Anonymous-gossip cost and yield; only when some 'ag' counter exists. */
+  gossip?: { messages: number; bytes: number; transmissions: number; perDelivered: number | null; rounds: number; recovered: number }
   overhead: {
     controlPackets: number
     controlBytes: number
@@ -23,6 +34,8 @@ export interface MetricsResult {
     dataBytes: number
     /** Control packets transmitted per delivered data packet; null when nothing was delivered. */
     perDelivered: number | null
+    /** Every frame on air (link txControlFrames + txDataFrames) per delivered packet; null when nothing was delivered. */
+    framesPerDelivered: number | null
   }
   airtime: { totalSeconds: number; maxNodeShare: number }
   traffic: { flows: number; packetsSent: number }
@@ -58,7 +71,18 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
   let maxAirMs = 0
   for (let id = 1; id <= sim.scenario.nodes.count; id++) maxAirMs = Math.max(maxAirMs, m.value('medium', id, 'airtimeMs'))
   const controlPackets = m.total('link', 'txControlFrames')
+  const dataTransmissions = m.total('link', 'txDataFrames')
   const trees = treeStats(sim.protocols)
+  const counters = m.totals()
+  const rec = sim.collector.recoveredLatency
+  const jitter = sim.collector.jitterMs()
+  const multicast = sim.collector.lossFlows('multicast')
+  const lost = multicast.length
+    ? classifyLosses({ flows: multicast, holders: sim.holders, connectivity: sim.connectivity, endMs: sim.scheduler.now() })
+    : undefined
+  const ag = counters.ag
+  const agv = (name: string) => ag?.[name] ?? 0
+  const gossipMessages = agv('walkHops') + agv('cachedSent') + agv('repliesSent')
   return {
     scenario: sim.scenario.name,
     seed: sim.seed,
@@ -78,12 +102,34 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
       },
     },
     latencyMs: { mean: round6(lat.mean), p50: round6(lat.quantile(0.5)), p95: round6(lat.quantile(0.95)), max: round6(lat.count ? lat.max : 0) },
+    jitterMs: jitter === null ? null : round6(jitter),
+    recoveredLatencyMs: {
+      count: rec.count,
+      mean: round6(rec.mean),
+      p50: round6(rec.quantile(0.5)),
+      p95: round6(rec.quantile(0.95)),
+      max: round6(rec.count ? rec.max : 0),
+    },
+    ...(lost ? { lostForGood: lost } : {}),
+    ...(ag
+      ? {
+          gossip: {
+            messages: gossipMessages,
+            bytes: agv('walkBytes') + agv('cachedBytes') + agv('replyBytes'),
+            transmissions: agv('walkHops') + agv('routedHops'),
+            perDelivered: d.delivered ? round6(gossipMessages / d.delivered) : null,
+            rounds: agv('rounds'),
+            recovered: agv('recovered'),
+          },
+        }
+      : {}),
     overhead: {
       controlPackets,
       controlBytes: m.total('link', 'txControlBytes'),
-      dataTransmissions: m.total('link', 'txDataFrames'),
+      dataTransmissions,
       dataBytes: m.total('link', 'txDataBytes'),
       perDelivered: d.delivered ? round6(controlPackets / d.delivered) : null,
+      framesPerDelivered: d.delivered ? round6((controlPackets + dataTransmissions) / d.delivered) : null,
     },
     airtime: {
       totalSeconds: round6(m.total('medium', 'airtimeMs') / 1000),
@@ -91,7 +137,7 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     },
     traffic: { flows: sim.flows, packetsSent: sim.collector.sentPackets },
     adversaries: sim.adversaries,
-    counters: m.totals(),
+    counters,
     histograms: roundHistograms(m.histogramTotals()),
     ...(trees ? { trees } : {}),
   }

@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { readFileSync } from 'node:fs'
 import { loadScenario, parseScenario } from './scenario.ts'
-import { runScenario } from './runner.ts'
+import { buildSimulation, runScenario, runSimulation } from './runner.ts'
 import type { MetricsResult } from './metrics-result.ts'
 
 const scenarios = new URL('./scenarios/', import.meta.url).pathname
@@ -75,6 +76,52 @@ traffic: [{ pattern: multicast, from: 1, receivers: [1, 5, 9], start: 1, stop: 9
   assert.is(r.delivery.expected, 32)
   assert.is(r.delivery.ratio, 1)
   assert.is(r.delivery.stray, 0)
+  assert.is(r.delivery.recovered, 0, 'MAODV recovers nothing')
+  assert.equal(r.delivery.receivers, [{ node: 5, expected: 16, delivered: 16 }, { node: 9, expected: 16, delivered: 16 }])
+  assert.equal(r.lostForGood, { total: 0, neverReachedTree: 0, partitioned: 0, agedOut: 0, unrecovered: 0 })
+  assert.ok(r.jitterMs !== null && r.jitterMs < 50, `a 2 packet/s flow on a static grid arrives regularly: ${r.jitterMs}`)
+  assert.equal(r.recoveredLatencyMs, { count: 0, mean: 0, p50: 0, p95: 0, max: 0 })
+  assert.is(r.gossip, undefined)
+  assert.ok(r.overhead.framesPerDelivered! > r.overhead.perDelivered!)
+})
+
+test('a multicast receiver cut off for good loses its packets as partitioned; the same seed gives the same JSON', () => {
+  const s = parseScenario(`
+duration: 40
+nodes: { count: 5, placement: explicit, positions: [[0, 0], [100, 0], [200, 0], [300, 0], [400, 0]] }
+field: { width: 400, height: 10 }
+radio: { range: 150 }
+protocol: maodv
+links: [{ a: 3, b: 4, down: [20, 60] }]
+traffic: [{ pattern: multicast, from: 1, receivers: [1, 2, 5], start: 5, stop: 39, rate: 2, size: 64 }]
+`)
+  const r = runScenario(s)
+  const l = r.lostForGood!
+  assert.is(l.total, r.delivery.expected - r.delivery.delivered)
+  assert.is(l.neverReachedTree + l.partitioned + l.agedOut + l.unrecovered, l.total)
+  // Node 5 misses the ~38 packets sent from 20 s on, while node 2 gets them.
+  assert.ok(l.partitioned >= 35, JSON.stringify(l))
+  assert.is(l.agedOut, 0, 'MAODV keeps no history, so nothing ages out')
+  assert.equal(JSON.stringify(withoutWall(r)), JSON.stringify(withoutWall(runScenario(s))))
+})
+
+test('connectivity sampling reads the medium without changing the run', () => {
+  const s = parseScenario(readFileSync(scenarios + 'manet-multicast.yaml', 'utf8'), ['duration=40', 'traffic.0.start=5', 'traffic.0.stop=39'])
+  const sampled = buildSimulation(s)
+  const silent = buildSimulation(s)
+  silent.connectivity!.sample = () => {} // same events, no reads
+  const a = runSimulation(sampled)
+  const b = runSimulation(silent)
+  assert.ok(sampled.connectivity!.count === 41 && silent.connectivity!.count === 0)
+  assert.equal(a.delivery, b.delivery)
+  assert.equal(a.counters, b.counters)
+  assert.is(a.events, b.events)
+})
+
+test('unicast-only scenarios have no lostForGood', () => {
+  const r = runScenario(chain(''))
+  assert.is(r.lostForGood, undefined)
+  assert.is(r.delivery.recovered, 0)
 })
 
 test.run()

@@ -15,6 +15,8 @@ import { RandomWaypoint, ScriptedWaypoints, StaticMobility, type Mobility, type 
 import { placeGrid, placeUniform } from '../hardware/placement.ts'
 import { assignAdversaries } from './adversaries.ts'
 import { DeliveryCollector } from './collector.ts'
+import { ConnectivitySampler, decodeCutoffM } from './connectivity.ts'
+import { HolderLog } from './loss-reasons.ts'
 import { buildMetricsResult, type MetricsResult } from './metrics-result.ts'
 import { resolveLayers } from './layers.ts'
 import type { Scenario } from './scenario.ts'
@@ -37,10 +39,23 @@ export interface Simulation {
   links: Map<Addr, LinkLayer>
   protocols: Map<Addr, NetProtocol>
   collector: DeliveryCollector
+  /** Who held which multicast packet when (loss-reasons.ts). */
+  holders: HolderLog
+  /** Radio components over time; only when the scenario has multicast flows (connectivity.ts). */
+  connectivity?: ConnectivitySampler
   adversaries: Addr[]
   flows: number
   /** Receives app-send/app-deliver events when a trace is attached (field-tests/trace.ts). */
   traceApp?: (event: Record<string, unknown>) => void
+}
+
+/**
+ * The history events a recovering protocol (anonymous gossip, gossip/anonymous/ag-types.ts) emits,
+ * as far as the loss accounting needs them. Every protocol is subscribed; one that never emits
+ * them costs nothing.
+ */
+interface HistoryEmitter {
+  on(event: 'history-add' | 'history-evict', fn: (e: { payload: Uint8Array; at: number }) => void): unknown
 }
 
 function positions(s: Scenario, rng: SeededRng): Position[] {
@@ -92,8 +107,9 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
 
   const links = new Map<Addr, LinkLayer>()
   const protocols = new Map<Addr, NetProtocol>()
-  const collector = new DeliveryCollector()
-  const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, adversaries: [...adversaries.keys()], flows: flows.length }
+  const holders = new HolderLog()
+  const collector = new DeliveryCollector({ onFirstDelivery: (node, flow, seq, at) => holders.held(node, flow, seq, at) })
+  const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, holders, adversaries: [...adversaries.keys()], flows: flows.length }
   for (let id = 1; id <= n; id++) {
     const link = new LinkLayer({
       address: id,
@@ -105,11 +121,20 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
     })
     const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id) })
     proto.on('deliver', (d) => {
-      const latencyMs = collector.delivered(id, d.payload, d.at)
+      const latencyMs = collector.delivered(id, d.payload, d.at, d.recovered === true)
       if (sim.traceApp) {
         const h = tryDecode(decodeAppHeader, d.payload)
         sim.traceApp({ t: d.at, node: id, ev: 'app-deliver', origin: d.origin, flow: h?.flow, seq: h?.seq, hops: d.hops, latencyMs })
       }
+    })
+    const history = proto as unknown as HistoryEmitter
+    history.on('history-add', (e) => {
+      const h = tryDecode(decodeAppHeader, e.payload)
+      if (h) holders.held(id, h.flow, h.seq, e.at)
+    })
+    history.on('history-evict', (e) => {
+      const h = tryDecode(decodeAppHeader, e.payload)
+      if (h) holders.evicted(id, h.flow, h.seq, e.at)
     })
     links.set(id, link)
     protocols.set(id, proto)
@@ -118,12 +143,18 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
 
   for (const flow of flows) {
     collector.addFlow(flow)
+    if (flow.pattern === 'multicast') holders.track(flow.id)
     const sender = protocols.get(flow.from)!
     startFlow(flow, scheduler, (f, seq, payload) => {
       collector.sent(f.id, seq, scheduler.now())
       sim.traceApp?.({ t: scheduler.now(), node: f.from, ev: 'app-send', flow: f.id, seq, dst: f.dst, size: payload.length })
       sender.send(f.dst, payload)
     })
+  }
+
+  if (flows.some((f) => f.pattern === 'multicast')) {
+    sim.connectivity = new ConnectivitySampler(medium, { cutoffM: decodeCutoffM(medium) })
+    sim.connectivity.schedule(scheduler, scenario.duration * 1000)
   }
 
   return sim
