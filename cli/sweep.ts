@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { ConfigError } from '../core/errors.ts'
 import { readScenarioText } from '../field-tests/scenario.ts'
-import { parseAxis, runSweep, type SweepRow } from '../field-tests/sweep.ts'
+import { parseAxis, runSweepJobs, type SweepRow } from '../field-tests/sweep.ts'
 import type { Io } from './sim.ts'
 import { parseCommandArgs, UsageError } from './usage.ts'
 
@@ -34,6 +34,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
     'seed-base': { type: 'string' },
     set: { type: 'string', multiple: true },
     json: { type: 'string' },
+    jobs: { type: 'string' },
     quiet: { type: 'boolean' },
   })
   const { values, positionals } = parsed
@@ -45,6 +46,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   }
   const n = int('seeds', values.seeds, 3, 1)
   const base = int('seed-base', values['seed-base'], 1, 0)
+  const jobs = int('jobs', values.jobs, 1, 1)
   const seeds = Array.from({ length: n }, (_, i) => base + i)
   let axes
   try {
@@ -55,11 +57,12 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   }
   const file = positionals[0]
   const text = readScenarioText(file)
-  const rows = runSweep({
+  const rows = await runSweepJobs({
     text,
     file,
     axes,
     seeds,
+    jobs,
     sets: values.set ?? [],
     onRun: values.quiet || !io.tty ? undefined : (i, total, v, seed) =>
       io.err(`\rrun ${i + 1}/${total}: ${Object.entries(v).map(([k, x]) => `${k}=${x}`).join(' ')} seed ${seed}        `),

@@ -35,6 +35,8 @@ sweep options:
   --seeds N             seeds per combination (default 3), starting at --seed-base (default 1)
   --set key.path=value  as for sim, applied to every run
   --json FILE           every run's metrics plus per-combination medians
+  --jobs N              run N simulations at once in worker processes (default 1: in this
+                        process); results are the same, only faster on several cores
   --quiet               no progress and no table
 
 Scenarios: field-tests/scenarios/*.yaml; the format is in field-tests/README.md.

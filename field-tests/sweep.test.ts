@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError } from '../core/errors.ts'
-import { combinations, median, parseAxis, runSweep } from './sweep.ts'
+import { combinations, median, parseAxis, runSweep, runSweepJobs } from './sweep.ts'
 import { formatSweep } from '../cli/sweep.ts'
 
 const text = `
@@ -46,6 +46,31 @@ test('a bad value in any combination fails before anything runs', () => {
   } catch (e) {
     assert.instance(e, ConfigError)
     assert.is((e as ConfigError).path, 'radio.range')
+  }
+  assert.is(ran, 0)
+})
+
+test('with two jobs the rows are those of the in-process sweep', async () => {
+  const o = { text, file: 'x.yaml', axes: [parseAxis('radio.loss=0,0.5')], seeds: [1, 2] }
+  const calls: string[] = []
+  const par = await runSweepJobs({ ...o, jobs: 2, onRun: (i, total, v, seed) => calls.push(`${i}/${total} ${v['radio.loss']} ${seed}`) })
+  assert.equal(calls, ['0/4 0 1', '1/4 0 2', '2/4 0.5 1', '3/4 0.5 2'])
+  const seq = runSweep(o)
+  const noWall = (rows: typeof seq) => rows.map((r) => ({
+    values: r.values,
+    runs: r.runs.map((x) => ({ ...x, wallSeconds: 0 })),
+    summary: { ...r.summary, wallSeconds: 0 },
+  }))
+  assert.equal(noWall(par), noWall(seq))
+})
+
+test('with several jobs a bad value still fails before anything runs', async () => {
+  let ran = 0
+  try {
+    await runSweepJobs({ text, file: 'x.yaml', axes: [parseAxis('radio.range=100,-1')], seeds: [1], jobs: 2, onRun: () => ran++ })
+    assert.unreachable()
+  } catch (e) {
+    assert.instance(e, ConfigError)
   }
   assert.is(ran, 0)
 })

@@ -1,10 +1,13 @@
 /**
  * Parameter sweeps: run a scenario for every combination of varied fields × every seed, and
  * summarise each combination by median (and range) over seeds — the numbers papers report.
+ * `runSweep` runs in this process; `runSweepJobs` can spread the runs over worker processes
+ * (field-tests/run-pool.ts) with the same rows as a result.
  */
 import { ConfigError } from '../core/errors.ts'
 import { runScenario } from './runner.ts'
 import type { MetricsResult } from './metrics-result.ts'
+import { runPool } from './run-pool.ts'
 import { parseScenario } from './scenario.ts'
 
 export interface SweepAxis {
@@ -69,14 +72,20 @@ export interface SweepOptions {
   axes: SweepAxis[]
   seeds: number[]
   sets?: string[]
-  /** Called before each run (for progress). */
+  /** Called before each run (for progress); with several jobs, when the run is handed to a worker. */
   onRun?: (i: number, total: number, values: Record<string, string>, seed: number) => void
+  /** Worker processes for `runSweepJobs` (1 = in this process, like `runSweep`). */
+  jobs?: number
+}
+
+function overrides(o: SweepOptions, values: Record<string, string>): string[] {
+  return [...(o.sets ?? []), ...Object.entries(values).map(([k, v]) => `${k}=${v}`)]
 }
 
 /** Validates every combination before running any, so a typo fails at once, not an hour in. */
 export function runSweep(o: SweepOptions): SweepRow[] {
   const combos = combinations(o.axes)
-  const scenarios = combos.map((c) => parseScenario(o.text, [...(o.sets ?? []), ...Object.entries(c).map(([k, v]) => `${k}=${v}`)], o.file))
+  const scenarios = combos.map((c) => parseScenario(o.text, overrides(o, c), o.file))
   const total = combos.length * o.seeds.length
   let i = 0
   return combos.map((values, ci) => {
@@ -84,6 +93,25 @@ export function runSweep(o: SweepOptions): SweepRow[] {
       o.onRun?.(i++, total, values, seed)
       return runScenario(scenarios[ci], { seed })
     })
+    return { values, runs, summary: summarise(runs) }
+  })
+}
+
+/**
+ * `runSweep` on `o.jobs` worker processes (default 1: in this process). Every combination is still
+ * validated here before anything runs; rows and runs come back in the same order as `runSweep`'s.
+ */
+export async function runSweepJobs(o: SweepOptions): Promise<SweepRow[]> {
+  if ((o.jobs ?? 1) <= 1) return runSweep(o)
+  const combos = combinations(o.axes)
+  for (const c of combos) parseScenario(o.text, overrides(o, c), o.file)
+  const cells = combos.flatMap((values) => o.seeds.map((seed) => ({ values, seed })))
+  const results = await runPool(
+    cells.map(({ values, seed }) => ({ file: o.file, text: o.text, sets: overrides(o, values), seed })),
+    { workers: o.jobs, onStart: (i) => o.onRun?.(i, cells.length, cells[i].values, cells[i].seed) },
+  )
+  return combos.map((values, ci) => {
+    const runs = results.slice(ci * o.seeds.length, (ci + 1) * o.seeds.length)
     return { values, runs, summary: summarise(runs) }
   })
 }

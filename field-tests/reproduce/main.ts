@@ -1,0 +1,103 @@
+/**
+ * The `npm run reproduce -- [NAME...] [options]` command: runs the named reproductions (all of
+ * them when none is named) and prints where their reports went and the total wall time. Returns
+ * the exit code: 0 when every reproduced claim holds, 1 when one does not, 2 for a usage mistake.
+ */
+import { availableParallelism } from 'node:os'
+import { parseArgs } from 'node:util'
+import { anonymousGossip } from './anonymous-gossip.ts'
+import type { Reproduction } from './reproduction.ts'
+
+export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip]
+
+export const USAGE = `Usage: npm run reproduce -- [NAME...] [options]
+
+Runs the named reproductions (every one when no name is given) and writes NAME.json and NAME.html
+into the output folder.
+
+Options:
+  --seeds N          seeds 1..N per configuration (default 5)
+  --jobs N           simulations at once in worker processes (default: the number of cores)
+  --out DIR          output folder (default field-tests/reports)
+  --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip; default maodv,maodv+ag)
+  --help             this text
+
+Reproductions:
+${REPRODUCTIONS.map((r) => `  ${r.name.padEnd(18)} ${r.description}`).join('\n')}
+`
+
+export interface MainIo {
+  out: (s: string) => void
+  err: (s: string) => void
+}
+
+const defaultIo: MainIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }
+
+class UsageMistake extends Error {}
+
+function int(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageMistake(`--${name} must be an integer >= 1, got "${v}"`)
+  return Number(v)
+}
+
+/** Which reproductions to run; unknown names are an error listing the known ones. */
+export function selectReproductions(names: readonly string[], known: readonly Reproduction[] = REPRODUCTIONS): Reproduction[] {
+  if (names.length === 0) return [...known]
+  const unknown = names.filter((n) => !known.some((r) => r.name === n))
+  if (unknown.length) {
+    throw new UsageMistake(`unknown reproduction${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${known.map((r) => r.name).join(', ')}`)
+  }
+  return names.map((n) => known.find((r) => r.name === n)!)
+}
+
+export async function main(argv: string[], io: MainIo = defaultIo, known: readonly Reproduction[] = REPRODUCTIONS): Promise<number> {
+  let selected: Reproduction[]
+  let opts
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        seeds: { type: 'string' },
+        jobs: { type: 'string' },
+        out: { type: 'string' },
+        protocols: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+    if (values.help) {
+      io.out(USAGE)
+      return 0
+    }
+    selected = selectReproductions(positionals, known)
+    const protocols = values.protocols?.split(',').map((p) => p.trim()).filter(Boolean)
+    if (protocols && protocols.length !== 2) throw new UsageMistake(`--protocols needs two protocols, baseline then candidate (e.g. maodv,maodv+ag), got "${values.protocols}"`)
+    opts = {
+      seeds: int('seeds', values.seeds, 5),
+      jobs: int('jobs', values.jobs, availableParallelism()),
+      out: values.out ?? 'field-tests/reports',
+      ...(protocols ? { protocols } : {}),
+      log: (line: string) => io.err(line + '\n'),
+    }
+  } catch (e) {
+    const msg = e instanceof UsageMistake ? e.message : (e as Error).message
+    io.err(`reproduce: ${msg}\n`)
+    return 2
+  }
+  const t0 = performance.now()
+  let allPass = true
+  for (const r of selected) {
+    try {
+      const res = await r.run(opts)
+      allPass &&= res.pass
+      io.out(`${r.name}: ${res.verdict}\n${res.files.map((f) => `  wrote ${f}\n`).join('')}  wall time ${res.wallSeconds.toFixed(1)} s\n`)
+    } catch (e) {
+      io.err(`reproduce: ${r.name} failed: ${(e as Error).message}\n`)
+      return 1
+    }
+  }
+  io.out(`total wall time ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+  return allPass ? 0 : 1
+}
