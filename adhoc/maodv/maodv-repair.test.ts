@@ -342,4 +342,33 @@ test('an idle tree costs one hello per tree node per GRPH interval, besides the 
   assert.is(t.total('grph') - before.grph, 6 * 5, 'one GRPH per 5 s from the leader, relayed by the 4 others')
 })
 
+test('a non-member sender whose only tree link breaks holds its packets for the repair, then sends them', () => {
+  // A ring 1-2-4-3-1: member 4 leads, sender 1 (not a member) joins through 2 or 3.
+  const t = maodvNet(4, [[1, 2], [2, 4], [4, 3], [3, 1]])
+  t.node(4).join(G)
+  t.run(15_000)
+  const s = stream(t, 1)
+  t.run(3000)
+  const up = upstream(t, 1)!
+  let ended: boolean | undefined
+  t.node(1).on('repair', (e) => (ended = e.ok))
+  t.disconnect(1, up)
+  // Sample every 100 ms (the stream's period) whether the sender is left without a tree link.
+  let repairing = 0
+  let watch: Timer
+  const sample = (): void => {
+    if (t.node(1).tree(G)?.links.length === 0) repairing++
+    watch = t.scheduler.at(100, sample)
+  }
+  sample()
+  t.run(5000)
+  watch!.cancel()
+  s.stop()
+  t.run(2000)
+  assert.is(ended, true, 'the repair found the other side of the ring')
+  assert.ok(repairing > 0, 'packets were sent while the sender had no tree link')
+  const lost = s.sent() - got(t, 4, 1).length
+  assert.ok(lost <= 1, `${lost} packets lost (at most the one whose link-level send failed)`)
+})
+
 test.run()

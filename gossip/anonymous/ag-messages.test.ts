@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { groupAddr } from '../../core/addr.ts'
 import { DecodeError } from '../../core/errors.ts'
+import { checkDecoderProperties, decodeOrError } from '../../core/decoder-properties.ts'
 import {
   AG_DATA_HEADER_SIZE, AgMsgType, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_GOSSIP_SOURCES, MAX_MISSING_OFFSET, MAX_MISSING_PER_SOURCE,
   REPLY_BASE_SIZE, REPLY_MESSAGE_SIZE,
@@ -42,16 +43,7 @@ function encode(m: AgMessage): Uint8Array {
   }
 }
 
-/** Decode, returning the message, a DecodeError, or rethrowing anything else (a bug). */
-function tryDecode(b: Uint8Array): AgMessage | DecodeError {
-  try {
-    return decodeAg(b)
-  } catch (e) {
-    if (e instanceof DecodeError) return e
-    throw e
-  }
-}
-
+const tryDecode = (b: Uint8Array): AgMessage | DecodeError => decodeOrError(decodeAg, b)
 function size(m: AgMessage): number {
   switch (m.type) {
     case AgMsgType.DATA: return AG_DATA_HEADER_SIZE + m.payload.length
@@ -94,29 +86,8 @@ test('GOSSIP: missing seqs across the 2^32 wrap', () => {
   assert.equal([b[b.length - 2], b[b.length - 1]], [0xff, 0xff], 'offset 65535')
 })
 
-test('the decoder is total on arbitrary bytes: a message or a DecodeError, nothing else', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-    tryDecode(b)
-  }), { numRuns: 5000 })
-  fc.assert(fc.property(fc.constantFrom(1, 2, 3), fc.uint8Array({ maxLength: 300 }), (t, b) => {
-    tryDecode(Uint8Array.of(t, ...b))
-  }), { numRuns: 5000 })
-})
-
-test('mutated valid messages (one byte changed, truncated, extended) decode or fail with DecodeError', () => {
-  fc.assert(fc.property(message, fc.nat(), u8, (m, at, v) => {
-    const b = encode(m)
-    const mutated = b.slice()
-    mutated[at % b.length] = v
-    tryDecode(mutated)
-    tryDecode(b.subarray(0, at % b.length))
-    const longer = new Uint8Array(b.length + 1)
-    longer.set(b)
-    const r = tryDecode(longer)
-    if (m.type === AgMsgType.DATA) assert.not.instance(r, DecodeError, 'DATA: the payload is the rest')
-    else assert.instance(r, DecodeError, 'trailing bytes are rejected')
-    if (m.type !== AgMsgType.DATA && b.length > 0) assert.instance(tryDecode(b.subarray(0, b.length - 1)), DecodeError, 'truncation is rejected')
-  }), { numRuns: 3000 })
+test('the decoder is total: arbitrary bytes, and valid messages changed, cut or extended, give a message or a DecodeError', () => {
+  checkDecoderProperties({ decode: decodeAg, valid: message, encode, typeBytes: [1, 2, 3], open: (m) => m.type === AgMsgType.DATA, numRuns: 5000 })
 })
 
 test('payloads are views into the input', () => {
