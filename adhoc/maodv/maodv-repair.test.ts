@@ -371,4 +371,22 @@ test('a non-member sender whose only tree link breaks holds its packets for the 
   assert.ok(lost <= 1, `${lost} packets lost (at most the one whose link-level send failed)`)
 })
 
+test('a sender cut off from the tree reports what it held for the failed repair undeliverable', () => {
+  const t = maodvNet(4, [[1, 2], [2, 4], [4, 3], [3, 1]])
+  t.node(4).join(G)
+  t.run(15_000)
+  const s = stream(t, 1)
+  t.run(3000)
+  const reasons: string[] = []
+  t.node(1).on('undeliverable', (u) => reasons.push(u.reason))
+  let ended: boolean | undefined
+  t.node(1).on('repair', (e) => (ended = e.ok))
+  t.disconnect(1, 2)
+  t.disconnect(1, 3)
+  t.run(15_000)
+  s.stop()
+  assert.is(ended, false, 'nothing to repair through')
+  assert.ok(reasons.includes('tree repair failed'), `reasons: ${[...new Set(reasons)].join(', ')}`)
+})
+
 test.run()

@@ -205,11 +205,14 @@ export interface VerdictRow {
   /** candidate loss / baseline loss; null when the baseline lost nothing. */
   ratio: number | null
   /** Baseline loss < 2 %, or candidate loss ≤ baseline loss / 10. */
+  lossPass: boolean
+  /** The must-show: baseline loss < 2 %, or (loss ≤ 1/10 of the baseline's and per-member stdev lower). */
   pass: boolean
   /** Candidate loss ≤ baseline loss / 100 (the goal). */
   goal100: boolean
   baselineStdev: number
   candidateStdev: number
+  /** Candidate's per-member delivery stdev is lower (or both are 0: nothing to even out). */
   stdevLower: boolean
 }
 
@@ -217,17 +220,21 @@ export interface VerdictRow {
 export const SMALL_LOSS = 0.02
 
 export function verdictRow(speed: number, seed: number | undefined, baselineLoss: number, candidateLoss: number, baselineStdev: number, candidateStdev: number): VerdictRow {
+  const small = baselineLoss < SMALL_LOSS
+  const lossPass = small || candidateLoss <= baselineLoss / 10
+  const stdevLower = candidateStdev < baselineStdev || (candidateStdev === 0 && baselineStdev === 0)
   return {
     speed,
     ...(seed === undefined ? {} : { seed }),
     baselineLoss,
     candidateLoss,
     ratio: baselineLoss > 0 ? round6(candidateLoss / baselineLoss) : null,
-    pass: baselineLoss < SMALL_LOSS || candidateLoss <= baselineLoss / 10,
+    lossPass,
+    pass: small || (lossPass && stdevLower),
     goal100: candidateLoss <= baselineLoss / 100,
     baselineStdev,
     candidateStdev,
-    stdevLower: candidateStdev < baselineStdev,
+    stdevLower,
   }
 }
 

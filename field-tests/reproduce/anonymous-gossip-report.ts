@@ -189,8 +189,8 @@ export function renderReport(a: Analysis, ctx: ReportContext): string {
   const runs = a.runs.length
   const n = v.bySpeed.length
   const count = (f: (r: VerdictRow) => boolean) => `${v.bySpeed.filter(f).length} of ${n} speeds`
-  const headline = `Verdict: ${v.pass ? 'PASS' : 'FAIL'}. ${v.candidate} passes at ${count((r) => r.pass)} (pass: loss ≤ 1/10 of ${v.baseline}'s, ` +
-    `or ${v.baseline} already loses < 2 %); the 1/100 goal is met at ${count((r) => r.goal100)}; ` +
+  const headline = `Verdict: ${v.pass ? 'PASS' : 'FAIL'}. ${v.candidate} passes at ${count((r) => r.pass)} (pass: loss ≤ 1/10 of ${v.baseline}'s and a lower ` +
+    `per-member delivery stdev, or ${v.baseline} already loses < 2 %); the 1/100 goal is met at ${count((r) => r.goal100)}; ` +
     `its per-member delivery stdev is lower at ${count((r) => r.stdevLower)}.`
   const c = charts(a)
   return page({

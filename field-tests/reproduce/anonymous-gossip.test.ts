@@ -35,6 +35,9 @@ test('the verdict: < 2 % baseline loss passes, else a tenfold cut; the 1/100 goa
   assert.is(tenfold.ratio, 0.09)
   assert.equal(verdictRow(5, undefined, 0.1, 0.02, 0.1, 0.1).pass, false)
   assert.equal(verdictRow(5, undefined, 0.1, 0.001, 0.1, 0.1).goal100, true)
+  const unevened = verdictRow(5, undefined, 0.1, 0.005, 0.01, 0.02)
+  assert.equal([unevened.lossPass, unevened.stdevLower, unevened.pass], [true, false, false], 'loss cut tenfold but members less even: fails')
+  assert.is(verdictRow(5, undefined, 0.1, 0, 0, 0).stdevLower, true, 'both perfectly even')
   assert.equal(verdictRow(5, undefined, 0, 0, 0, 0).ratio, null)
 })
 

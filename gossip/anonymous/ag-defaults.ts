@@ -90,8 +90,10 @@ export interface AgConfig {
   maxGroups: number
   /** Messages an acceptor sends back for one GOSSIP (missing ones first, oldest first). */
   replyMaxMessages: number
-  /** Bytes of one GOSSIP-REPLY (several are sent when the messages do not fit one). */
+  /** Bytes of one GOSSIP-REPLY (several are sent when the messages do not fit one; capped by the router's payload). */
   replyMaxBytes: number
+  /** A reply is taken only when it answers one of this member's last roundsAnswerable rounds. */
+  roundsAnswerable: number
   /** Also send messages at or after the initiator's `next`, and from sources it did not list. */
   replyNewer: boolean
   /**
@@ -127,6 +129,7 @@ export const DEFAULT_AG_CONFIG: Readonly<AgConfig> = Object.freeze({
   maxGroups: 64,
   replyMaxMessages: 32,
   replyMaxBytes: 1400,
+  roundsAnswerable: 8,
   replyNewer: true,
   replyNewerMinAgeMs: 200,
 })
@@ -146,7 +149,7 @@ const RULES: Record<keyof AgConfig, FieldRule> = {
   passOnUseless: 'boolean',
   localityExponent: { min: 0, max: 16 },
   walkTtl: int(1, 255),
-  historySize: int(0, 1_048_576),
+  historySize: int(1, 1_048_576),
   historyMaxAgeMs: { gt: 0, max: 86_400_000 },
   maxMissing: int(1, 1_048_576),
   missingMaxAgeMs: { gt: 0, max: 86_400_000 },
@@ -156,13 +159,14 @@ const RULES: Record<keyof AgConfig, FieldRule> = {
   resyncDistance: int(2, 2 ** 31),
   gossipMaxSources: int(1, MAX_GOSSIP_SOURCES),
   gossipMaxMissing: int(0, MAX_GOSSIP_SOURCES * MAX_MISSING_PER_SOURCE),
-  memberCacheSize: int(0, 65_536),
+  memberCacheSize: int(1, 65_536),
   memberCacheTtlMs: { gt: 0, max: 86_400_000 },
   cachedDistanceExponent: { min: 0, max: 16 },
   cacheOrigins: 'boolean',
   maxGroups: int(1, 65_536),
   replyMaxMessages: int(1, 255),
   replyMaxBytes: int(64, 65_535),
+  roundsAnswerable: int(1, 1024),
   replyNewer: 'boolean',
   replyNewerMinAgeMs: ms(0),
 }

@@ -37,6 +37,7 @@ export interface AgNet {
   links: LinkLayer[]
   nodes: AnonymousGossip[]
   maodv: Maodv[]
+  routers: Aodv[]
   /** got[id - 1]: deliveries at node id. */
   got: Delivery[][]
   /** Every walk hop received, in order. */
@@ -59,6 +60,7 @@ export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions
   const cfg = validateMaodvAgConfig({ gossip: o.gossip ?? {} }, 'protocolConfig')
   const nodes: AnonymousGossip[] = []
   const maodv: Maodv[] = []
+  const routers: Aodv[] = []
   const got: Delivery[][] = []
   const walkHops: WalkHop[] = []
   links.forEach((link, i) => {
@@ -74,10 +76,11 @@ export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions
     })
     nodes.push(node)
     maodv.push(tree)
+    routers.push(router)
     got.push(mine)
   })
   return {
-    scheduler, medium, metrics, links, nodes, maodv, got, walkHops,
+    scheduler, medium, metrics, links, nodes, maodv, routers, got, walkHops,
     node: (id) => nodes[id - 1],
     run: (ms) => scheduler.run({ until: scheduler.now() + ms }),
     total: (layer, name) => metrics.total(layer, name),

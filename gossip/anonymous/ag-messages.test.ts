@@ -28,7 +28,7 @@ const sources = fc.uniqueArray(fc.tuple(node, source), { maxLength: MAX_GOSSIP_S
 const data = fc.record({ seq: u32, index: fc.integer({ min: 0, max: 0xffff }), payload: fc.uint8Array({ maxLength: 40 }) }).map((m) => ({ type: AgMsgType.DATA, ...m }) as const)
 const gossip = fc.record({
   cached: fc.boolean(), hops: u8, ttl: fc.integer({ min: 1, max: 255 }), id: u16, group, initiator: node, sources,
-}).map((m) => ({ type: AgMsgType.GOSSIP, ...m, hops: m.cached ? 0 : m.hops, ttl: m.cached ? 0 : m.ttl }) as const)
+}).map((m) => ({ type: AgMsgType.GOSSIP, ...m, hops: m.cached ? 0 : Math.min(m.hops, 255 - m.ttl), ttl: m.cached ? 0 : m.ttl }) as const)
 const reply = fc.record({
   walkHops: u8, id: u16, group,
   messages: fc.array(fc.record({ origin: node, seq: u32, payload: fc.uint8Array({ maxLength: 30 }) }).map((x) => ({ ...x })), { minLength: 1, maxLength: 20 }),
@@ -135,6 +135,10 @@ test('GOSSIP: the decoder rejects what it does not understand', () => {
   reject(set(31, 5), /source 5 listed twice/)
   reject(ok.subarray(0, ok.length - 1), /truncated/)
   reject(Uint8Array.of(...ok, 0), /1 trailing byte/)
+  const tooFar = encodeGossip({ ...baseGossip, hops: 250, ttl: 5 })
+  tooFar[2] = 251
+  reject(tooFar, /hops 251 \+ ttl 5 > 255/)
+  assert.throws(() => encodeGossip({ ...baseGossip, hops: 255, ttl: 2 }), /hops \+ ttl/)
   const cached = encodeGossip({ ...baseGossip, cached: true, hops: 0, ttl: 0 })
   assert.equal(decodeAg(cached), { type: AgMsgType.GOSSIP, ...baseGossip, cached: true, hops: 0, ttl: 0, sources: [{ source: 5, next: 100, missing: [99, 97] }, { source: 6, next: 10, missing: [] }] })
   const c = cached.slice()

@@ -132,6 +132,7 @@ function checkWalk(cached: boolean, hops: number, ttl: number): void {
     if (ttl !== 0) throw new RangeError(`a cached GOSSIP has ttl 0, got ${ttl}`)
   } else {
     checkInt(ttl, 255, 'a walking GOSSIP ttl', 1)
+    if (hops + ttl > 255) throw new RangeError(`a walk's hops + ttl must be at most 255, got ${hops} + ${ttl}`)
   }
 }
 
@@ -236,6 +237,8 @@ function decodeGossip(r: ByteReader): Gossip {
   const ttl = r.u8('ttl')
   if (cached && ttl !== 0) r.fail(`cached GOSSIP with ttl ${ttl} (must be 0)`)
   if (!cached && ttl === 0) r.fail('walking GOSSIP with ttl 0')
+  // A walk starts with hops 0 and ttl ≤ 255 and each hop moves one from ttl to hops.
+  if (hops + ttl > 255) r.fail(`walking GOSSIP with hops ${hops} + ttl ${ttl} > 255`)
   const id = r.u16('id')
   const g = group(r)
   const initiator = node(r, 'initiator')

@@ -29,7 +29,9 @@ export interface AgEvents {
  *   dataOriginated     packets this node multicast
  *   deliveredTree      first deliveries by the MAODV tree
  *   recovered          first deliveries by a GOSSIP-REPLY
- *   duplicates         arrivals already delivered (tree copies of recovered packets, replies overlapping)
+ *   duplicates         arrivals not delivered because they are behind the source's next number and not
+ *                      missing: delivered already (tree copies of recovered packets, overlapping replies),
+ *                      or given up as missing earlier (receive-state.ts keeps no record of which)
  *   gapsDetected       sequence numbers found missing
  *   missingGivenUp     missing entries dropped: the list was full, older than missingMaxAgeMs, or the source restarted
  *   historyEvicted     messages evicted from the history (size or age)
@@ -47,6 +49,7 @@ export interface AgEvents {
  *   replyBytes
  *   replyMessages      data messages carried in replies sent
  *   repliesReceived    GOSSIP-REPLY messages received
+ *   repliesUnasked     replies dropped: not for a group we are a member of, or not answering one of our recent rounds
  *   emptyReplies       gossip accepted but nothing to send (no reply sent)
  *   routedHops         radio hops of the routed gossip messages (cached GOSSIP, replies) received here
  *   decodeErrors       malformed anonymous-gossip frames (data header, GOSSIP, GOSSIP-REPLY)
@@ -56,7 +59,7 @@ export const COUNTERS = [
   'rounds', 'roundsAnonymous', 'roundsCached', 'roundsSkipped',
   'walkHops', 'walkBytes', 'walksAccepted', 'walksDropped',
   'cachedSent', 'cachedBytes', 'cachedAccepted',
-  'repliesSent', 'replyBytes', 'replyMessages', 'repliesReceived', 'emptyReplies', 'routedHops',
+  'repliesSent', 'replyBytes', 'replyMessages', 'repliesReceived', 'repliesUnasked', 'emptyReplies', 'routedHops',
   'decodeErrors',
 ] as const
 export type AgCounterName = (typeof COUNTERS)[number]

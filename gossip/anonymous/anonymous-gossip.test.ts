@@ -4,8 +4,9 @@ import { groupAddr } from '../../core/addr.ts'
 import { tryDecode } from '../../core/errors.ts'
 import { SeededRng } from '../../core/rng.ts'
 import type { TreeLink } from '../../adhoc/routing.ts'
-import { agNet, type AgNet, type WalkHop } from './ag-fixtures.ts'
-import { AgMsgType, decodeAg } from './ag-messages.ts'
+import { agNet, type AgNet, type AgNetOptions, type WalkHop } from './ag-fixtures.ts'
+import { AgMsgType, decodeAg, encodeGossip, encodeReply } from './ag-messages.ts'
+import { Proto } from '../../adhoc/protocols.ts'
 import { accepts, nextHop } from './walk.ts'
 
 const G = groupAddr(1)
@@ -60,11 +61,12 @@ function walks(hops: readonly WalkHop[]): WalkHop[][] {
   return [...by.values()]
 }
 
-test('a packet lost on one branch is recovered from a member of another branch; nothing is delivered twice', () => {
-  // Relay 3 drops every third packet: members 5 and 6 both miss them, only 7 holds them.
+/** Relay 3 drops every third packet: members 5 and 6 both miss them; of the members only 7 holds them. */
+function lossyBranch(gossip: AgNetOptions['gossip'], seed: number): { net: AgNet; dropped: Set<number> } {
   const dropped = new Set<number>()
   const net = agNet(7, TREE, {
-    seed: 3,
+    seed,
+    gossip,
     filter: (id) => (id === 3 ? (p) => {
       const seq = agSeq(p.payload)
       if (seq === undefined || seq % 3 !== 0) return true
@@ -75,6 +77,21 @@ test('a packet lost on one branch is recovered from a member of another branch; 
   for (const id of MEMBERS) net.node(id).join(G)
   sendStream(net, 30)
   net.run(30_000)
+  return { net, dropped }
+}
+
+test('walks alone: a packet lost on one branch is recovered from the member of another branch that holds it', () => {
+  // No cached gossip and no help from the origin: only walks can find member 7.
+  const { net, dropped } = lossyBranch({ pAnonymous: 1, cacheOrigins: false }, 3)
+  assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
+  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  assert.is(net.metrics.value('ag', 1, 'replyMessages'), 0, 'the origin did not answer')
+  assert.ok(net.metrics.value('ag', 7, 'replyMessages') >= dropped.size, `member 7 sent ${net.metrics.value('ag', 7, 'replyMessages')} messages`)
+  assert.is(net.total('ag', 'cachedSent'), 0)
+})
+
+test('defaults: every member ends with every packet once, the losses by recovery', () => {
+  const { net, dropped } = lossyBranch({}, 3)
   assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
   for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
   const recovered5 = net.got[4].filter((d) => d.recovered).length
@@ -109,6 +126,54 @@ test('a walk never goes back on the link it came from and ends at a member', () 
   assert.ok(multiHop > 0, 'walks pass through relays')
   assert.is(net.total('ag', 'walksDropped'), 0)
   assert.is(net.total('ag', 'walksAccepted'), ws.length)
+})
+
+test('on a chain, acceptProbability decides between the first member met and the farthest', () => {
+  // 1 sends; members 2, 3 and 5; relay 4 drops every fourth packet, so 5 misses what 2 and 3 hold.
+  const CHAIN: Array<[number, number]> = [[1, 2], [2, 3], [3, 4], [4, 5]]
+  const ends = (acceptProbability: number): Map<number, number> => {
+    const net = agNet(5, CHAIN, {
+      seed: 7,
+      gossip: { acceptProbability, pAnonymous: 1, cacheOrigins: false, passOnUseless: false },
+      filter: (id) => (id === 4 ? (p) => (agSeq(p.payload) ?? 1) % 4 !== 0 : undefined),
+    })
+    for (const id of [2, 3, 5]) net.node(id).join(G)
+    sendStream(net, 40)
+    net.run(5000)
+    assert.equal(received(net, 5), all(40))
+    const out = new Map<number, number>()
+    // Walks once data flows: before, an idle round may run before hellos told 3 about member 2.
+    for (const w of walks(net.walkHops.filter((h) => h.initiator === 5 && h.at >= 20_000))) {
+      const end = w[w.length - 1].to
+      out.set(end, (out.get(end) ?? 0) + 1)
+    }
+    return out
+  }
+  const first = ends(1)
+  assert.ok(first.get(3)! > 0 && first.get(2) === undefined, `p = 1: every walk from 5 ends at 3, the first member (${[...first]})`)
+  const farthest = ends(0)
+  assert.ok(farthest.get(2)! > 0 && farthest.get(3) === undefined, `p = 0: every walk ends at 2, past which no member is known (${[...farthest]})`)
+})
+
+test('forged and malformed gossip: a walk claiming 255 hops, an unasked reply, garbage — counted, never delivered, nothing throws', () => {
+  const net = agNet(7, TREE, { seed: 8 })
+  for (const id of MEMBERS) net.node(id).join(G)
+  sendStream(net, 4)
+  const before = net.got[4].length
+  // From relay 3 to member 5 over the link: hops 255 with ttl 2 (hops + ttl > 255), and garbage.
+  const walk = encodeGossip({ cached: false, hops: 0, ttl: 2, id: 1, group: G, initiator: 6, sources: [] })
+  walk[2] = 255
+  net.links[2].port(Proto.GOSSIP).send(2, walk)
+  net.links[2].port(Proto.GOSSIP).send(5, Uint8Array.of(2, 0, 0))
+  // A reply to member 5 for a round it never ran, routed by AODV from node 4.
+  const reply = encodeReply({ walkHops: 1, id: 0x1234, group: G, messages: [{ origin: 1, seq: 77, payload: Uint8Array.of(99) }] })
+  ;(net.routers[3]).sendRouted(5, Proto.GOSSIP, reply)
+  net.run(5000)
+  assert.ok(net.metrics.value('ag', 2, 'decodeErrors') >= 1, 'the forged walk is refused at the relay')
+  assert.ok(net.metrics.value('ag', 5, 'decodeErrors') >= 1, 'garbage is counted')
+  assert.ok(net.metrics.value('ag', 5, 'repliesUnasked') >= 1, 'the unasked reply is dropped')
+  assert.not.ok(net.got[4].some((d) => d.payload[0] === 99), 'nothing of it was delivered')
+  assert.is(net.got[4].length, before)
 })
 
 test('tree links learn nearestMember from hellos (split horizon)', () => {
@@ -151,6 +216,10 @@ test('with nothing missing, gossip is only the configured idle minimum (none whe
     } else {
       const bound = MEMBERS.length * Math.ceil(net.scheduler.now() / idle)
       assert.ok(rounds > 0 && rounds <= bound, `${rounds} idle rounds, at most ${bound}`)
+      assert.ok(messages - net.total('ag', 'repliesSent') <= rounds * 8, 'at most one walk (≤ walkTtl hops) or cached gossip per round')
+      // An idle round can race the tree: the origin may answer with the packet the tree is
+      // delivering at that moment (a duplicate). At most one answer per round.
+      assert.ok(net.total('ag', 'repliesSent') <= rounds)
       assert.is(net.total('ag', 'recovered'), 0)
     }
   }

@@ -5,8 +5,8 @@
  * instance (the tree: data, membership, tree links with `nearestMember`) and a unicast router (AODV:
  * cached gossip and replies), with an injected scheduler and rng.
  *
- * Data. `send(group, payload)` multicasts on the tree with a 5-byte header carrying the origin's
- * per-group sequence number (docs/WIRE.md §12). Each member keeps a bounded history of what it
+ * Data. `send(group, payload)` multicasts on the tree with a 7-byte header carrying the origin's
+ * per-group sequence number and stream index (docs/WIRE.md §12). Each member keeps a bounded history of what it
  * received (history.ts) and, per source, the next expected number and the numbers it knows it
  * missed (receive-state.ts): a gap opens when a later number arrives first.
  *
@@ -28,7 +28,8 @@
  * for the field-test loss accounting.
  */
 import { isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
-import { ErrorCodes, SpinmeshError, tryDecode } from '../../core/errors.ts'
+import { ConfigError, ErrorCodes, SpinmeshError, tryDecode } from '../../core/errors.ts'
+import { fieldPath } from '../../core/validate.ts'
 import { Emitter } from '../../core/events.ts'
 import type { Logger } from '../../core/logger.ts'
 import { MetricsRegistry, type Counter, type MetricsScope } from '../../core/metrics.ts'
@@ -40,7 +41,7 @@ import { Proto } from '../../adhoc/protocols.ts'
 import type { RoutedMessage, TreeInfo, UnicastRouter } from '../../adhoc/routing.ts'
 import { validateAgConfig, type AgConfig, type AgConfigInput } from './ag-defaults.ts'
 import {
-  AG_DATA_HEADER_SIZE, AgMsgType, MAX_STREAM_INDEX, REPLY_BASE_SIZE, decodeAg, encodeAgData, encodeGossip, encodeReply, replyMessageSize, withHops,
+  AG_DATA_HEADER_SIZE, AgMsgType, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_STREAM_INDEX, REPLY_BASE_SIZE, decodeAg, encodeAgData, encodeGossip, encodeReply, replyMessageSize, withHops,
   type Gossip, type GossipReply, type ReplyMessage,
 } from './ag-messages.ts'
 import { COUNTERS, type AgCounterName, type AgEvents } from './ag-types.ts'
@@ -82,6 +83,8 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
   /** Next sequence number and stream index per group this node sends to (members or not). */
   private readonly streams = new Map<Addr, { seq: number; index: number }>()
   private closed = false
+  /** replyMaxBytes, capped by what one routed packet carries. */
+  private readonly replyBytes: number
   private readonly onTreeDeliver = (d: Delivery): void => this.fromTree(d)
   private readonly onTreeUndeliverable = (u: { dst: Addr; payload: Uint8Array; reason: string }): void => this.treeUndeliverable(u)
   private readonly onRouterDeliver = (d: Delivery): void => void this.emit('deliver', d)
@@ -100,6 +103,13 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
       throw new SpinmeshError(ErrorCodes.CONFIG, `anonymous gossip needs room for a payload: the tree carries ${o.tree.maxPayload} bytes, the router ${o.router.maxPayload}`)
     }
     this.port = o.link.port(Proto.GOSSIP)
+    const carry = Math.min(this.port.maxDatagram, o.router.maxPayload)
+    const worst = GOSSIP_BASE_SIZE + this.config.gossipMaxSources * GOSSIP_SOURCE_SIZE + 2 * this.config.gossipMaxMissing
+    if (worst > carry) {
+      throw new ConfigError(fieldPath(o.configPath ?? 'gossip', 'gossipMaxMissing'),
+        `a GOSSIP listing ${this.config.gossipMaxSources} sources and ${this.config.gossipMaxMissing} missing numbers takes ${worst} bytes, more than the ${carry} one packet carries here`)
+    }
+    this.replyBytes = Math.min(this.config.replyMaxBytes, o.router.maxPayload)
     this.port.on('receive', this.onWalk)
     this.port.on('tx-failed', this.onWalkFail)
     o.tree.on('deliver', this.onTreeDeliver)
@@ -276,9 +286,21 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
       const to = g.cache.pick(now, this.o.rng, c.cachedDistanceExponent)!
       this.m.roundsCached.inc()
       const bytes = encodeGossip({ cached: true, hops: 0, ttl: 0, id, group: g.group, initiator: this.address, sources })
+      if (!this.sendRouted(to, bytes)) return
       this.m.cachedSent.inc()
       this.m.cachedBytes.inc(bytes.length)
+    }
+  }
+
+  /** AODV unicast of a cached GOSSIP or a reply; false when the router refused it (closed). */
+  private sendRouted(to: Addr, bytes: Uint8Array): boolean {
+    try {
       this.o.router.sendRouted(to, Proto.GOSSIP, bytes)
+      return true
+    } catch (e) {
+      if (!(e instanceof SpinmeshError)) throw e
+      this.o.logger?.debug('gossip: router refused a message', { to, code: e.code })
+      return false
     }
   }
 
@@ -304,15 +326,19 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     // Only along the tree: from a tree neighbour, never back to the initiator.
     if (tree === undefined || !tree.links.some((l) => l.neighbour === rx.from) || msg.initiator === this.address) return void this.m.walksDropped.inc()
     const onward = tree.links.length - 1
+    // Links the walk could usefully take: a member is known somewhere behind them.
+    let towardsMembers = 0
+    for (const l of tree.links) if (l.neighbour !== rx.from && l.nearestMember < 255) towardsMembers++
     const g = this.groups.get(msg.group)
     if (g !== undefined) {
       // A member that holds nothing the initiator asked for passes the walk on while it can
       // (`passOnUseless`): its answer would be empty, and the walk may still find a member that
-      // helps. A non-member sender on the tree answers only for messages it holds (its own).
+      // helps. A non-member sender on the tree answers only for messages it holds (its own). A
+      // member with no member known further on is where the walk ends.
       const messages = collectReply(g.history, msg.initiator, msg.sources, this.config, this.now())
-      const stuck = onward === 0 || msg.ttl <= 1
+      const stuck = towardsMembers === 0 || msg.ttl <= 1
       const willing = messages.length > 0 || (g.member && (!this.config.passOnUseless || stuck))
-      if (willing && accepts(onward, msg.ttl, this.config.acceptProbability, this.o.rng)) {
+      if (willing && accepts(towardsMembers, msg.ttl, this.config.acceptProbability, this.o.rng)) {
         this.m.walksAccepted.inc()
         return this.answer(g, msg, msg.hops + 1, messages)
       }
@@ -345,19 +371,20 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     g.cache.record(msg.initiator, hops, this.now())
     if (messages.length === 0) return void this.m.emptyReplies.inc()
     const walkHops = msg.cached ? 0 : Math.min(255, hops)
-    for (const batch of packReplies(messages, this.config.replyMaxBytes)) {
+    for (const batch of packReplies(messages, this.replyBytes)) {
       const bytes = encodeReply({ walkHops, id: msg.id, group: g.group, messages: batch })
+      if (!this.sendRouted(msg.initiator, bytes)) return
       this.m.repliesSent.inc()
       this.m.replyBytes.inc(bytes.length)
       this.m.replyMessages.inc(batch.length)
-      this.o.router.sendRouted(msg.initiator, Proto.GOSSIP, bytes)
     }
   }
 
   private replied(r: RoutedMessage, msg: GossipReply): void {
     this.m.repliesReceived.inc()
     const g = this.groups.get(msg.group)
-    if (!g?.member) return
+    // Only answers to our own recent rounds: anything else is stale or forged (WIRE.md §12.3).
+    if (!g?.member || !g.asked(msg.id)) return void this.m.repliesUnasked.inc()
     g.cache.record(r.origin, msg.walkHops > 0 ? msg.walkHops : r.hops, this.now())
     for (const m of msg.messages) {
       if (!isNodeAddr(m.origin) || !this.accept(g, m.origin, m.seq, m.payload)) continue

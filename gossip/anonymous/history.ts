@@ -94,6 +94,12 @@ export class History {
     return out.sort((a, b) => seqDiff32(a.seq, from) - seqDiff32(b.seq, from))
   }
 
+  /** Every held entry of `origin`, in arrival order. */
+  of(origin: Addr): HistoryEntry[] {
+    const seqs = this.byOrigin.get(origin)
+    return seqs ? [...seqs.values()] : []
+  }
+
   /** Origins with at least one entry. */
   origins(): Addr[] {
     return [...this.byOrigin.keys()]

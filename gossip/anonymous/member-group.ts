@@ -24,6 +24,8 @@ export class MemberGroup {
   member = false
   lastRoundAt = -Infinity
   private roundId: number
+  /** Ids of this member's recent rounds: replies must answer one of them. */
+  private readonly recentRounds: number[] = []
   private timer: Timer | null = null
   private closed = false
 
@@ -58,7 +60,8 @@ export class MemberGroup {
 
   /** Keep a message this member delivered or originated (a payload it owns). */
   keep(origin: Addr, seq: number, payload: Uint8Array, now: number): void {
-    if (this.c.historySize === 0) return
+    // Age the history here too: a node that only sends runs no rounds (where members expire it).
+    this.history.expire(now)
     if (this.history.add(origin, seq, payload, now)) this.report('history-add', { group: this.group, origin, seq, payload, at: now })
   }
 
@@ -81,7 +84,14 @@ export class MemberGroup {
 
   nextRoundId(): number {
     this.roundId = (this.roundId + 1) & 0xffff
+    this.recentRounds.push(this.roundId)
+    if (this.recentRounds.length > this.c.roundsAnswerable) this.recentRounds.shift()
     return this.roundId
+  }
+
+  /** Whether a reply with this id answers one of our recent rounds. */
+  asked(id: number): boolean {
+    return this.recentRounds.includes(id)
   }
 
   /** Run `round` every gossip period (jittered) until closed. */
@@ -106,7 +116,7 @@ export class MemberGroup {
     if (evict) {
       const now = this.scheduler.now()
       for (const origin of this.history.origins()) {
-        for (const e of this.history.since(origin, 0)) this.report('history-evict', { group: this.group, origin, seq: e.seq, payload: e.payload, at: now })
+        for (const e of this.history.of(origin)) this.report('history-evict', { group: this.group, origin, seq: e.seq, payload: e.payload, at: now })
       }
     }
     this.history.clear()

@@ -13,7 +13,6 @@
  * routed packet).
  */
 import type { Addr } from '../../core/addr.ts'
-import { seqDiff32 } from '../../core/bytes.ts'
 import { REPLY_BASE_SIZE, replyMessageSize, type GossipSource, type ReplyMessage } from './ag-messages.ts'
 import type { History } from './history.ts'
 
@@ -48,22 +47,13 @@ export function collectReply(history: History, initiator: Addr, sources: readonl
   }
   for (const origin of history.origins()) {
     if (listed.has(origin) || origin === initiator) continue
-    for (const e of history.since(origin, oldestSeq(history, origin))) {
+    for (const e of history.of(origin)) {
       if (full()) return out
       if (e.at > settled) continue
       out.push({ origin: e.origin, seq: e.seq, payload: e.payload })
     }
   }
   return out
-}
-
-/** The lowest held sequence number of `origin` (serial order), for "everything of this source". */
-function oldestSeq(history: History, origin: Addr): number {
-  let oldest: number | undefined
-  for (const e of history.since(origin, 0)) if (oldest === undefined || seqDiff32(e.seq, oldest) < 0) oldest = e.seq
-  // Entries behind 0 in serial order (a stream that started near 2^32) are not in since(origin, 0).
-  for (const e of history.since(origin, 0x8000_0000)) if (oldest === undefined || seqDiff32(e.seq, oldest) < 0) oldest = e.seq
-  return oldest ?? 0
 }
 
 /** Split `messages` into reply bodies of at most `maxBytes` each (one oversized message goes alone). */

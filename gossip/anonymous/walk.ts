@@ -5,8 +5,8 @@
  * - where a walk goes next: one tree link, never the one it came in on, chosen with weight
  *   nearestMember^−localityExponent; a branch with no member known behind it is not entered (the
  *   walk would die at its end) unless no link knows of any member;
- * - whether a member ends it here: always when it cannot go on (a leaf, or no hops left), else
- *   with acceptProbability.
+ * - whether a member ends it here: always when it cannot go on (no link leads on to a known
+ *   member, or no hops left), else with acceptProbability.
  */
 import type { Addr } from '../../core/addr.ts'
 import type { Rng } from '../../core/rng.ts'
@@ -50,8 +50,8 @@ export function nextHop(links: readonly TreeLink[], cameFrom: Addr, rng: Rng, c:
 }
 
 /**
- * Whether a member that received a walk accepts it. `onward` = tree links it could pass the walk
- * on to; `ttl` = hops the walk may still make.
+ * Whether a member that received a walk accepts it. `onward` = tree links it could usefully pass
+ * the walk on to (a member known behind them); `ttl` = hops the walk may still make.
  */
 export function accepts(onward: number, ttl: number, acceptProbability: number, rng: Rng): boolean {
   if (onward === 0 || ttl <= 1) return true
