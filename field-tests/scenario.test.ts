@@ -1,24 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readdirSync } from 'node:fs'
-import { ConfigError } from '../core/errors.ts'
 import { applyOverrides, loadScenario, parseScenario } from './scenario.ts'
+import { configError } from '../core/testing.ts'
 
 const minimal = `
 duration: 10
 nodes: { count: 4 }
 field: { width: 100, height: 100 }
 `
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (e) {
-    assert.instance(e, ConfigError)
-    return e as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
 
 test('a minimal scenario gets documented defaults', () => {
   const s = parseScenario(minimal)

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../core/errors.ts'
 import { DEFAULT_SIM_RADIO, LORA_SIM_RADIO, SIM_RADIO_LIMITS, resolveSimRadioConfig, validateSimRadioConfig } from './sim-defaults.ts'
+import { configError } from '../core/testing.ts'
 
 test('the presets are valid and frozen', () => {
   validateSimRadioConfig(DEFAULT_SIM_RADIO)
@@ -27,19 +27,6 @@ test('a partial merges over the base, csma field by field, without touching the 
   assert.is(d.range, 100)
   assert.is(d.mtu, 100)
 })
-
-/** The ConfigError `fn` throws: its path and the message after the path. */
-function configError(fn: () => unknown): { path: string; message: string } {
-  try {
-    fn()
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`)
-    assert.is(e.code, 'ERR_CONFIG')
-    return { path: e.path, message: e.message }
-  }
-  assert.unreachable('expected a ConfigError, nothing was thrown')
-  return { path: '', message: '' }
-}
 
 test('errors are ConfigErrors whose path names the field and whose message has the value', () => {
   const bad: Array<[object, string, RegExp]> = [

@@ -1,22 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../../core/errors.ts'
 import { SeededRng } from '../../core/rng.ts'
 import { SimScheduler } from '../../core/scheduler.ts'
 import { MockMedium } from '../../hardware/mock-radio.ts'
 import { LinkLayer } from '../link.ts'
 import { DEFAULT_MAODV_CONFIG, discoveryAttempts, netTraversalMs, ringTraversalMs, validateMaodvConfig } from './maodv-defaults.ts'
 import { Maodv } from './maodv.ts'
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ConfigError) return e
-    throw e
-  }
-  throw new Error('expected a ConfigError')
-}
+import { configError } from '../../core/testing.ts'
 
 test('defaults validate and are frozen', () => {
   assert.equal(validateMaodvConfig(), { ...DEFAULT_MAODV_CONFIG })

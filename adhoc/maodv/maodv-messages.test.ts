@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { groupAddr } from '../../core/addr.ts'
 import { DecodeError } from '../../core/errors.ts'
-import { checkDecoderProperties, decodeOrError } from '../../core/decoder-properties.ts'
+import { checkDecoderProperties, decodeOrError } from '../../core/testing.ts'
 import { DATA_HEADER_SIZE, decodeData, encodeData } from './data-frame.ts'
 import {
   GRPH_SIZE, HELLO_BASE_SIZE, HELLO_ENTRY_SIZE, MACT_G, MACT_J, MACT_P, MACT_R, MACT_SIZE, MACT_U, MAX_HELLO_NEIGHBOURS, MsgType, RREP_SIZE, RREQ_SIZE,

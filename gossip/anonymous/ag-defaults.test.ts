@@ -1,19 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../../core/errors.ts'
 import { DEFAULT_AG_CONFIG, validateAgConfig } from './ag-defaults.ts'
 import { validateMaodvAgConfig, maodvAgMaxPayload } from './maodv-ag.ts'
 import { agNet } from './ag-fixtures.ts'
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ConfigError) return e
-    throw e
-  }
-  throw new Error('expected a ConfigError')
-}
+import { configError } from '../../core/testing.ts'
 
 test('defaults validate and are frozen', () => {
   assert.equal(validateAgConfig(), { ...DEFAULT_AG_CONFIG })

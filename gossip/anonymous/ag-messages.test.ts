@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { groupAddr } from '../../core/addr.ts'
 import { DecodeError } from '../../core/errors.ts'
-import { checkDecoderProperties, decodeOrError } from '../../core/decoder-properties.ts'
+import { checkDecoderProperties, decodeOrError } from '../../core/testing.ts'
 import {
   AG_DATA_HEADER_SIZE, AgMsgType, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_GOSSIP_SOURCES, MAX_MISSING_OFFSET, MAX_MISSING_PER_SOURCE,
   REPLY_BASE_SIZE, REPLY_MESSAGE_SIZE,

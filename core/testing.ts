@@ -1,12 +1,26 @@
 /**
- * Test support (imported by *.test.ts only; it needs the fast-check dev dependency): the property
- * every decoder in spinmesh must have (docs/WIRE.md): any input gives a value or a DecodeError,
- * nothing else — arbitrary bytes, arbitrary bytes behind each valid type byte, and valid encodings
- * with one byte changed, cut short or extended.
+ * Test support shared by *.test.ts (never imported by library code: it needs the fast-check and
+ * uvu dev dependencies):
+ * - `configError(fn)`: the ConfigError `fn` throws (fails the test if it throws nothing or
+ *   something else);
+ * - `checkDecoderProperties`: the property every decoder in spinmesh must have (docs/WIRE.md): any
+ *   input gives a value or a DecodeError, nothing else — arbitrary bytes, arbitrary bytes behind
+ *   each valid type byte, and valid encodings with one byte changed, cut short or extended.
  */
 import fc from 'fast-check'
 import * as assert from 'uvu/assert'
-import { DecodeError } from './errors.ts'
+import { ConfigError, DecodeError } from './errors.ts'
+
+/** The ConfigError `fn` throws. */
+export function configError(fn: () => unknown): ConfigError {
+  try {
+    fn()
+  } catch (e) {
+    assert.instance(e, ConfigError, `expected a ConfigError, got ${String(e)}`)
+    return e as ConfigError
+  }
+  return assert.unreachable('expected a ConfigError, nothing was thrown') as never
+}
 
 /** Decode, returning the value, a DecodeError, or rethrowing anything else (a bug). */
 export function decodeOrError<T>(decode: (b: Uint8Array) => T, b: Uint8Array): T | DecodeError {
