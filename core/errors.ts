@@ -28,6 +28,8 @@ export const ErrorCodes = {
   DATAGRAM_TOO_LARGE: 'ERR_DATAGRAM_TOO_LARGE',
   /** A feature was asked for that this build does not have (names what is missing). */
   UNSUPPORTED: 'ERR_UNSUPPORTED',
+  /** A key or identity file is malformed, or stored where others can read it. */
+  BAD_KEY: 'ERR_BAD_KEY',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
