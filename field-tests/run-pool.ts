@@ -79,13 +79,17 @@ function tsxLoader(): string {
   }
 }
 
-/** Run every job on up to `workers` child processes; results in job order. */
+/**
+ * Run every job on up to `workers` child processes; results in job order. With one worker the
+ * jobs run in this process instead (same callbacks, same RunJobError): no fork for a serial run.
+ */
 export function runPool(jobs: readonly RunJob[], opts: RunPoolOptions = {}): Promise<MetricsResult[]> {
   const total = jobs.length
   if (total === 0) return Promise.resolve([])
   const wanted = opts.workers ?? availableParallelism()
   if (!Number.isInteger(wanted) || wanted < 1) throw new RangeError(`run pool: workers must be an integer >= 1, got ${wanted}`)
   const count = Math.min(wanted, total)
+  if (count === 1) return runHere(jobs, opts)
   const results: MetricsResult[] = new Array(total)
   const children: ChildProcess[] = []
   const running = new Map<ChildProcess, number>()
@@ -170,6 +174,20 @@ export function runPool(jobs: readonly RunJob[], opts: RunPoolOptions = {}): Pro
       dispatch(child)
     }
   })
+}
+
+function runHere(jobs: readonly RunJob[], opts: RunPoolOptions): Promise<MetricsResult[]> {
+  const results: MetricsResult[] = []
+  for (const [index, job] of jobs.entries()) {
+    opts.onStart?.(index, job)
+    try {
+      results.push(runJob(job))
+    } catch (e) {
+      return Promise.reject(new RunJobError(index, job, e instanceof Error ? `${e.name}: ${e.message}` : String(e)))
+    }
+    opts.onDone?.(index, results[index], index + 1, jobs.length)
+  }
+  return Promise.resolve(results)
 }
 
 /** Worker side: only when this file was forked by runPool. */

@@ -98,17 +98,17 @@ export function runSweep(o: SweepOptions): SweepRow[] {
 }
 
 /**
- * `runSweep` on `o.jobs` worker processes (default 1: in this process). Every combination is still
- * validated here before anything runs; rows and runs come back in the same order as `runSweep`'s.
+ * `runSweep` on `o.jobs` worker processes (default 1: runPool runs them in this process). Every
+ * combination is still validated here before anything runs; rows and runs come back in the same
+ * order as `runSweep`'s.
  */
 export async function runSweepJobs(o: SweepOptions): Promise<SweepRow[]> {
-  if ((o.jobs ?? 1) <= 1) return runSweep(o)
   const combos = combinations(o.axes)
   for (const c of combos) parseScenario(o.text, overrides(o, c), o.file)
   const cells = combos.flatMap((values) => o.seeds.map((seed) => ({ values, seed })))
   const results = await runPool(
     cells.map(({ values, seed }) => ({ file: o.file, text: o.text, sets: overrides(o, values), seed })),
-    { workers: o.jobs, onStart: (i) => o.onRun?.(i, cells.length, cells[i].values, cells[i].seed) },
+    { workers: o.jobs ?? 1, onStart: (i) => o.onRun?.(i, cells.length, cells[i].values, cells[i].seed) },
   )
   return combos.map((values, ci) => {
     const runs = results.slice(ci * o.seeds.length, (ci + 1) * o.seeds.length)

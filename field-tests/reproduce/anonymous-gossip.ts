@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsResult } from '../metrics-result.ts'
-import { describeJob, runJob, runPool, type RunJob } from '../run-pool.ts'
+import { runPool, type RunJob } from '../run-pool.ts'
 import { parseScenario, readScenarioText } from '../scenario.ts'
 import { analyse, armsFor, keyNumbers, type Analysis, type RunKeys } from './anonymous-gossip-analysis.ts'
 import { renderReport } from './anonymous-gossip-report.ts'
@@ -67,19 +67,7 @@ export async function runAnonymousGossip(o: AnonymousGossipOptions): Promise<{ a
       `PDR ${(r.delivery.ratio * 100).toFixed(2)} %, run ${r.wallSeconds.toFixed(1)} s, elapsed ${elapsed()}`)
   }
   o.log(`${NAME}: ${total} runs (${arms.map((a) => a.protocol).join(', ')} × speeds ${speeds.join(', ')} × seeds 1..${seeds.length}) on ${Math.min(o.jobs, total)} worker${o.jobs === 1 ? '' : 's'}`)
-  if (o.jobs <= 1) {
-    planned.forEach((p, i) => {
-      let r: MetricsResult
-      try {
-        r = runJob(p.job)
-      } catch (e) {
-        throw new Error(`run ${i + 1} (${describeJob(p.job)}) failed: ${(e as Error).message}`, { cause: e })
-      }
-      onDone(i, r, i + 1)
-    })
-  } else {
-    await runPool(planned.map((p) => p.job), { workers: o.jobs, onDone: (i, r, done) => onDone(i, r, done) })
-  }
+  await runPool(planned.map((p) => p.job), { workers: o.jobs, onDone: (i, r, done) => onDone(i, r, done) })
   const analysis = analyse(arms, speeds, seeds, keys)
   return { analysis, wallSeconds: (performance.now() - t0) / 1000 }
 }

@@ -34,7 +34,7 @@ export class MemberGroup {
     private readonly c: AgConfig,
     private readonly scheduler: Scheduler,
     private readonly rng: Rng,
-    private readonly m: Record<AgCounterName, Counter>,
+    m: Record<AgCounterName, Counter>,
     private readonly report: (kind: keyof AgEvents, e: HistoryEvent) => void,
   ) {
     this.roundId = rng.int(0x1_0000)

@@ -105,16 +105,16 @@ export class ReceiveState {
    */
   arrive(origin: Addr, seq: number, now: number, index = 0): { kind: ArrivalKind; gaps: number } {
     seq >>>= 0
-    let s = this.sources.get(origin)
+    const s = this.sources.get(origin)
     if (!s) {
       if (this.sources.size >= this.o.maxSources) {
         const [, lru] = this.sources.entries().next().value as [Addr, SourceState]
         this.forget(lru, 'full')
       }
-      const s = { origin, next: (seq + 1) >>> 0, missing: new Map() }
-      this.sources.set(origin, s)
+      const fresh: SourceState = { origin, next: (seq + 1) >>> 0, missing: new Map() }
+      this.sources.set(origin, fresh)
       const before = Math.min(index, this.o.backfill)
-      for (let i = before; i > 0; i--) this.addMissing(s, (seq - i) >>> 0, now)
+      for (let i = before; i > 0; i--) this.addMissing(fresh, (seq - i) >>> 0, now)
       if (before > 0) this.trim()
       return { kind: 'new', gaps: before }
     }
