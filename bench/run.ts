@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
+import { cryptoBenchSection } from './crypto.ts'
 
 const root = new URL('..', import.meta.url).pathname
 
@@ -51,6 +52,8 @@ console.log(`  ${manetFlood.wallSeconds.toFixed(2)} s wall, ${manetFlood.maxRssM
 console.log('field-1000 60 s ...')
 const big = runChild('bench/scenarios/field-1000.yaml')
 console.log(`  ${big.wallSeconds.toFixed(2)} s wall, ${big.maxRssMB} MB`)
+console.log('crypto primitives ...')
+const cryptoSection = cryptoBenchSection((line) => console.log(line))
 
 /**
  * The ns-3 reference (bench/ns3/run.sh writes it; needs ns-3 installed): the same scenario at the
@@ -94,6 +97,7 @@ ${ns3Reference()}
 - Routed data header: 15 bytes (adhoc/aodv/routed-frame.ts; budget ≤ 16 before the auth tag).
 - Not measured yet (their parts do not exist): per-packet path with auth, serial bridge line rate,
   gateway idle RSS and start time.
-`
+
+${cryptoSection}`
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
 console.log('wrote BENCHMARKS.md')

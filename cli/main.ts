@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
+import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -45,6 +46,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0
         }
         return await sweepCommand(rest, io)
+      case 'keygen':
+      case 'network':
+      case 'cert':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await (cmd === 'keygen' ? keygenCommand : cmd === 'network' ? networkCommand : certCommand)(rest, io)
       default:
         throw new UsageError(`unknown command "${cmd}" (try spinmesh --help)`)
     }

@@ -19,6 +19,16 @@ export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, s
 Usage:
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
+  spinmesh keygen --out FILE [--force]     a new node identity (key file, mode 0600)
+  spinmesh network init --out DIR [--name NAME]
+                                           a new network: authority key, network info, revocation list
+  spinmesh network revoke --network DIR ADDR...
+                                           revoke node addresses (the next revocation list)
+  spinmesh cert issue --network DIR --identity FILE --roles a,b --days N [--out FILE]
+                                           certify a node (default --out: the identity file as .cert)
+  spinmesh cert show FILE [--network DIR] [--json]
+                                           print a certificate, revocation list or network info;
+                                           with --network also verify it (valid or why not, exit 1)
   spinmesh --help                          this text
   spinmesh --version                       the version
 
@@ -38,6 +48,9 @@ sweep options:
   --jobs N              run N simulations at once in worker processes (default 1: in this
                         process); results are the same, only faster on several cores
   --quiet               no progress and no table
+
+Addresses (ADDR) are 8 hex digits as keygen prints them, 0x-prefixed hex, or decimal (any other
+length). Roles are lowercase words (a-z 0-9 -), 1 to 16 of them; --days is 1..3650.
 
 Scenarios: field-tests/scenarios/*.yaml; the format is in field-tests/README.md.
 `

@@ -30,6 +30,10 @@ export const ErrorCodes = {
   UNSUPPORTED: 'ERR_UNSUPPORTED',
   /** A key or identity file is malformed, or stored where others can read it. */
   BAD_KEY: 'ERR_BAD_KEY',
+  /** A certificate or revocation list is malformed, forged, expired, revoked or of another network. */
+  BAD_CERT: 'ERR_BAD_CERT',
+  /** No security association with that neighbour (yet): the frame could not be authenticated. */
+  NO_KEY: 'ERR_NO_KEY',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -12,7 +12,7 @@
  * x25519: private key(32) }`. Written with mode 0600; loading refuses a file that group or others
  * can read (or write), naming the file and the fix.
  */
-import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto'
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Decoder, Encoder } from 'cbor-x'
 import type { Addr } from '../core/addr.ts'
@@ -70,6 +70,23 @@ export function identityFromSecrets(ed25519Seed: Uint8Array, x25519Private: Uint
   })
   secrets.set(id, { ed25519Seed: ed25519Seed.slice(), x25519Private: x25519Private.slice() })
   return id
+}
+
+const x25519Keys = new WeakMap<Identity, KeyObject>()
+
+/**
+ * The identity's X25519 private key as a node:crypto KeyObject (made once per identity), for
+ * crypto/pairwise.ts only: never put it in a public object or on the wire.
+ */
+export function x25519PrivateKeyObject(id: Identity): KeyObject {
+  let k = x25519Keys.get(id)
+  if (k === undefined) {
+    const s = secrets.get(id)
+    if (!s) throw new TypeError('not an identity made by crypto/identity.ts')
+    k = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, s.x25519Private]), format: 'der', type: 'pkcs8' })
+    x25519Keys.set(id, k)
+  }
+  return k
 }
 
 /** A new identity from the operating system's CSPRNG. */
