@@ -49,14 +49,16 @@ const dataFrame: fc.Arbitrary<LinkFrame> = fc
     proto: r.proto,
     frag: r.frag,
     payload: r.payload,
+    authCounter: -1,
   }))
 const beaconFrame: fc.Arbitrary<LinkFrame> = fc.record({
   kind: fc.constant('beacon' as const),
   src: node,
   seq: u16,
   intervalMs: fc.integer({ min: 1, max: 0xffff }).map((u) => u * 10),
+  authCounter: fc.constant(-1),
 })
-const ackFrame: fc.Arbitrary<LinkFrame> = fc.record({ kind: fc.constant('ack' as const), src: node, dst: node, seq: u16 })
+const ackFrame: fc.Arbitrary<LinkFrame> = fc.record({ kind: fc.constant('ack' as const), src: node, dst: node, seq: u16, authCounter: fc.constant(-1) })
 const anyFrame = fc.oneof(dataFrame, beaconFrame, ackFrame)
 
 /** A comparable plain-JSON copy of a frame. */
@@ -142,12 +144,23 @@ function decodeErr(bytes: number[]): string {
   throw new Error('expected a DecodeError')
 }
 
+test('AUTH frames: the 12-byte trailer is split off, its counter read, the rest decoded as usual', () => {
+  const beacon = encodeLinkFrame({ kind: 'beacon', src: 7, seq: 3, intervalMs: 1000, authCounter: -1 })
+  const sealed = new Uint8Array(beacon.length + 12)
+  sealed.set(beacon)
+  sealed[0] |= 0x01
+  sealed.set([0, 1, 0, 2], beacon.length)
+  const f = decodeLinkFrame(sealed)
+  assert.equal(f, { kind: 'beacon', src: 7, seq: 3, intervalMs: 1000, authCounter: 65538 })
+  assert.match(decodeErr([...sealed.subarray(0, sealed.length - 1)]), 'beacon interval')
+})
+
 test('invalid frames are refused with a DecodeError that says why', () => {
   assert.match(decodeErr([]), 'truncated')
   assert.match(decodeErr([0x80, 0, 0, 0, 1, 0, 0, 1]), 'unknown version 2')
   assert.match(decodeErr([0x00, 0, 0, 0, 1, 0, 0, 1]), 'unknown version 0')
   assert.match(decodeErr([0x78, 0, 0, 0, 1, 0, 0, 1]), 'unknown kind 3')
-  assert.match(decodeErr([0x49, 0, 0, 0, 1, 0, 0, 1]), 'reserved flag')
+  assert.match(decodeErr([0x49, 0, 0, 0, 1, 0, 0, 1]), 'shorter than header + trailer')
   assert.match(decodeErr([0x48, 0, 0, 0, 0, 0, 0, 1]), 'src 0')
   assert.match(decodeErr([0x40, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 1]), 'not a node address')
   assert.match(decodeErr([0x4c, 0, 0, 0, 1, 0, 0, 1]), 'ACKREQ on a broadcast')

@@ -1,14 +1,16 @@
 /**
  * The link frame codec, version 1 (docs/WIRE.md §1–4). Every frame starts with
  *
- *   byte 0   version (bits 7–6, = 1) | kind (bits 5–4) | flags (bits 3–0: BCAST, ACKREQ, FRAG, reserved)
+ *   byte 0   version (bits 7–6, = 1) | kind (bits 5–4) | flags (bits 3–0: BCAST, ACKREQ, FRAG, AUTH)
  *   src      u32
  *   dst      u32, absent when BCAST
  *   seq      u16
  *
  * then a body by kind: DATA = proto u8, [fragment header: index u8, count u8], payload;
- * BEACON = interval u16 (10 ms units); ACK = nothing (`seq` is the acknowledged sequence number).
- * Multi-byte fields are big-endian.
+ * BEACON = interval u16 (10 ms units); ACK = nothing (`seq` is the acknowledged sequence number);
+ * and, with AUTH, a 12-byte trailer: counter u32 ‖ 8-byte MAC (docs/WIRE.md §15, crypto/link-auth.ts).
+ * Multi-byte fields are big-endian. The encoders here write frames without AUTH; the link's
+ * authenticator seals them (sets AUTH, appends the trailer) on their way to the radio.
  *
  * Decoders are total: any input yields a frame or a `DecodeError`, nothing else. They allocate only
  * the returned object; `payload` is a view into the input (no copy).
@@ -25,7 +27,12 @@ export const KIND_ACK = 2
 export const FLAG_BCAST = 0x08
 export const FLAG_ACKREQ = 0x04
 export const FLAG_FRAG = 0x02
-export const FLAG_RESERVED = 0x01
+/** The frame ends with an authentication trailer (`AUTH_TRAILER_SIZE` bytes). */
+export const FLAG_AUTH = 0x01
+/** counter u32 ‖ truncated MAC (8 bytes). */
+export const AUTH_COUNTER_SIZE = 4
+export const AUTH_TAG_SIZE = 8
+export const AUTH_TRAILER_SIZE = AUTH_COUNTER_SIZE + AUTH_TAG_SIZE
 
 /** byte 0 + src + seq: present in every frame. */
 export const LINK_BASE_SIZE = 7
@@ -53,6 +60,8 @@ export interface DataFrame {
   proto: number
   frag: FragmentHeader | null
   payload: Uint8Array
+  /** The sender's frame counter when the frame carries an AUTH trailer, else -1. */
+  authCounter: number
 }
 
 export interface BeaconFrame {
@@ -62,6 +71,7 @@ export interface BeaconFrame {
   seq: number
   /** The sender's beacon interval, ms (a multiple of 10). */
   intervalMs: number
+  authCounter: number
 }
 
 export interface AckFrame {
@@ -72,6 +82,7 @@ export interface AckFrame {
   dst: Addr
   /** Sequence number of the acknowledged frame. */
   seq: number
+  authCounter: number
 }
 
 export type LinkFrame = DataFrame | BeaconFrame | AckFrame
@@ -159,12 +170,19 @@ export function decodeBeaconBody(bytes: Uint8Array): number {
 
 /** Decode any link frame. Returns a frame or throws `DecodeError`; never throws anything else. */
 export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
+  const auth = bytes.length > 0 && (bytes[0] & FLAG_AUTH) !== 0
+  let authCounter = -1
+  if (auth) {
+    if (bytes.length < LINK_BASE_SIZE + AUTH_TRAILER_SIZE) new ByteReader(bytes, 'link frame').fail(`AUTH frame of ${bytes.length} bytes is shorter than header + trailer`)
+    const t = bytes.length - AUTH_TRAILER_SIZE
+    authCounter = ((bytes[t] << 24) | (bytes[t + 1] << 16) | (bytes[t + 2] << 8) | bytes[t + 3]) >>> 0
+    bytes = bytes.subarray(0, t)
+  }
   const r = new ByteReader(bytes, 'link frame')
   const b0 = r.u8('header')
   const version = b0 >>> 6
   if (version !== LINK_VERSION) r.fail(`unknown version ${version}`)
   const kind = (b0 >>> 4) & 3
-  if (b0 & FLAG_RESERVED) r.fail('reserved flag set')
   const bcast = (b0 & FLAG_BCAST) !== 0
   const ackReq = (b0 & FLAG_ACKREQ) !== 0
   const frag = (b0 & FLAG_FRAG) !== 0
@@ -183,18 +201,18 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
       const fh = frag ? readFragmentHeader(r) : null
       const payload = r.rest()
       if (fh && payload.length === 0) r.fail('empty fragment')
-      return { kind: 'data', src, dst, seq, ackReq, proto, frag: fh, payload }
+      return { kind: 'data', src, dst, seq, ackReq, proto, frag: fh, payload, authCounter }
     }
     case KIND_BEACON: {
       if (!bcast || ackReq || frag) r.fail('beacon flags must be BCAST only')
       const intervalMs = readBeaconInterval(r)
       if (r.remaining !== 0) r.fail(`${r.remaining} trailing byte(s) after beacon`)
-      return { kind: 'beacon', src, seq, intervalMs }
+      return { kind: 'beacon', src, seq, intervalMs, authCounter }
     }
     case KIND_ACK: {
       if (bcast || ackReq || frag) r.fail('ack flags must be empty')
       if (r.remaining !== 0) r.fail(`${r.remaining} trailing byte(s) after ack`)
-      return { kind: 'ack', src, dst, seq }
+      return { kind: 'ack', src, dst, seq, authCounter }
     }
     default:
       return r.fail(`unknown kind ${kind}`)

@@ -77,3 +77,30 @@ export interface LinkPort extends EventEmitter<LinkPortEvents> {
   send(to: Addr, payload: Uint8Array, opts?: SendOptions): void
   neighbours(): NeighbourInfo[]
 }
+
+/** What `LinkAuthenticator.open` decided about a received frame. */
+export type AuthVerdict =
+  /** Authenticated and fresh: process it. */
+  | 'ok'
+  /** An unauthenticated security handshake frame: hand its payload to `control`, nowhere else. */
+  | 'handshake'
+  /** Refused (counted by the authenticator). */
+  | 'drop'
+
+/**
+ * Frame authentication between the link layer and its radio (crypto/link-auth.ts implements it).
+ * The link hands every encoded frame to `seal` before the radio and every decoded frame to `open`
+ * before anything else looks at it; frames of proto SEC go to `control`.
+ */
+export interface LinkAuthenticator {
+  /** Bytes `seal` adds to a frame. */
+  readonly overhead: number
+  /** Called once by the link: how the authenticator sends its own messages (proto SEC). */
+  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void): void
+  /** The frame with its AUTH trailer, or null when no key exists for its destination (counted). */
+  seal(frame: Uint8Array): Uint8Array | null
+  /** Check a received frame (`frame` is its decode; `bytes` the frame as received). */
+  open(bytes: Uint8Array, frame: { kind: string; src: Addr; dst?: Addr; proto?: number; authCounter: number }): AuthVerdict
+  /** A proto-SEC datagram from neighbour `from`; `authenticated` when it came in an authenticated frame. */
+  control(from: Addr, payload: Uint8Array, authenticated: boolean): void
+}

@@ -16,9 +16,15 @@
  * sent. Reliable frames take their numbers when they leave the queue.
  *
  * Receiving, cheapest checks first: decode the header (a total decoder) → drop own and overheard
- * frames → refresh the neighbour → ack if asked (even a duplicate: the first ack may have been
- * lost) → duplicate suppression → drop protocols nobody listens to → reassembly → 'receive' on the
- * link and on the protocol's port.
+ * frames → in an authenticated network, the authenticator's verdict (MAC, replay window, sender
+ * admitted; refused frames stop here, counted in rxRefused; unauthenticated key-handshake frames go
+ * to the authenticator only) → refresh the neighbour → ack if asked (even a duplicate: the first
+ * ack may have been lost) → duplicate suppression → drop protocols nobody listens to → reassembly
+ * → 'receive' on the link and on the protocol's port (proto SEC: the authenticator).
+ *
+ * Security (`auth`, crypto/link-auth.ts): every frame, retransmissions included, is sealed with a
+ * fresh counter on its way to the radio, so the radio MTU available to a frame shrinks by the
+ * 12-byte trailer (fragmentation and `maxDatagram` account for it).
  *
  * Metrics (scope 'link'; names in docs/METRICS.md). Transmissions are counted when the radio
  * reports a frame `sent`, i.e. on air: txFrames/txBytes, split into txControl* (beacons, acks,
@@ -45,9 +51,9 @@ import {
   KIND_ACK, KIND_BEACON, KIND_DATA, MAX_FRAGMENTS, dataHeaderSize, decodeLinkFrame, encodeAck, encodeBeacon, isFragmentFrame, ownFrameKind,
   ownTxFrameKey, sentDataProto, txFrameKey, type DataFrame,
 } from './link-frame.ts'
-import type { Link, LinkEvents, LinkPort, LinkPortEvents, LinkRx, NeighbourInfo, SendOptions, TxFailure } from './link-types.ts'
+import type { Link, LinkAuthenticator, LinkEvents, LinkPort, LinkPortEvents, LinkRx, NeighbourInfo, SendOptions, TxFailure } from './link-types.ts'
 import { BeaconSchedule, NeighbourTable } from './neighbours.ts'
-import { trafficClass } from './protocols.ts'
+import { Proto, trafficClass } from './protocols.ts'
 import { ReliableUnicast, type OutDatagram, type OutFrame, type TxRefusal } from './reliable.ts'
 
 export interface LinkLayerOptions {
@@ -61,12 +67,21 @@ export interface LinkLayerOptions {
   config?: LinkConfigInput
   /** Where `config` sits in the caller's configuration, for error paths; default 'link'. */
   configPath?: string
+  /**
+   * Frame authentication (crypto/link-auth.ts) in an `authenticated` network; absent in an `open`
+   * one. Every frame is sealed before the radio and checked before anything else on receive;
+   * refused frames are counted in rxRefused and go nowhere (no neighbour refresh, no ack, no
+   * delivery, so never forwarded).
+   */
+  auth?: LinkAuthenticator
 }
 
 /** Stream classes: the receiver keeps one duplicate window per (sender, class). */
 const STREAM_UNICAST = 0
 const STREAM_BROADCAST = 1
 const STREAM_RELIABLE = 2
+/** Unauthenticated security handshake frames, kept apart so they cannot disturb the others. */
+const STREAM_HANDSHAKE = 3
 
 /** Caps on bookkeeping maps (each entry is a few dozen bytes). */
 const MAX_TX_STREAMS = 1024
@@ -76,7 +91,7 @@ const COUNTERS = [
   'txFrames', 'txBytes', 'txControlFrames', 'txControlBytes', 'txDataFrames', 'txDataBytes',
   'rxFrames', 'rxBytes', 'rxDuplicates', 'decodeErrors', 'beaconsSent', 'acksSent', 'acksReceived',
   'retries', 'txFailed', 'txAcked', 'fragmentsSent', 'neighbourUps', 'neighbourDowns', 'rxDelivered',
-  'rxOverheard', 'rxOwn', 'rxUnknownProto', 'txDropped', 'txErrors', 'txQueueDrops',
+  'rxOverheard', 'rxOwn', 'rxUnknownProto', 'txDropped', 'txErrors', 'txQueueDrops', 'rxRefused',
 ] as const
 
 /** `txDropped` + the radio's code in camel case: ERR_QUEUE_FULL → txDroppedQueueFull. */
@@ -101,6 +116,9 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   readonly maxDatagram: number
   readonly config: LinkConfig
   readonly timing: LinkTiming
+  /** Bytes a frame may have before sealing: the radio MTU less the authentication trailer. */
+  private readonly frameMtu: number
+  private readonly auth: LinkAuthenticator | undefined
   private readonly radio: Radio
   private readonly scheduler: Scheduler
   private readonly rng: Rng
@@ -136,9 +154,12 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   constructor(o: LinkLayerOptions) {
     super()
     if (!isNodeAddr(o.address)) throw new RangeError(`address must be a node address (1..0x7fffffff), got ${o.address}`)
-    const minMtu = dataHeaderSize(false, true) + 1
+    const overhead = o.auth?.overhead ?? 0
+    const minMtu = dataHeaderSize(false, true) + 1 + overhead
     if (!Number.isInteger(o.radio.mtu) || o.radio.mtu < minMtu) throw new RangeError(`radio.mtu must be an integer >= ${minMtu}, got ${o.radio.mtu}`)
     this.address = o.address
+    this.auth = o.auth
+    this.frameMtu = o.radio.mtu - overhead
     this.radio = o.radio
     this.scheduler = o.scheduler
     this.rng = o.rng
@@ -146,7 +167,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.config = validateLinkConfig(o.config, o.configPath)
     this.timing = resolveLinkTiming(this.config, o.radio)
     const cfg = this.config
-    this.maxDatagram = Math.min(cfg.maxDatagram, MAX_FRAGMENTS * (o.radio.mtu - dataHeaderSize(false, true)))
+    this.maxDatagram = Math.min(cfg.maxDatagram, MAX_FRAGMENTS * (this.frameMtu - dataHeaderSize(false, true)))
     const metrics = o.metrics ?? new MetricsRegistry().scope('link', o.address)
     this.metrics = metrics
     this.m = Object.fromEntries(COUNTERS.map((n) => [n, metrics.counter(n)])) as Record<CounterName, Counter>
@@ -169,6 +190,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     const [onUp, onDown] = [(n: NeighbourInfo) => this.neighbourUp(n), (n: NeighbourInfo) => this.neighbourDown(n)]
     this.nbrs = new NeighbourTable({ scheduler: o.scheduler, expiryFloorMs: cfg.neighbourExpiryMs, allowedBeaconLoss, qualityWindow, rssiAlpha, maxNeighbours, onUp, onDown })
     this.beaconSeq = o.rng.int(65536)
+    o.auth?.attach((to, payload, authenticated) => this.sendSecurity(to, payload, authenticated))
     o.radio.on('frame', this.onFrame)
     o.radio.on('sent', this.onSent)
     o.radio.on('dropped', this.onDropped)
@@ -231,7 +253,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
 
   /** Encode every frame of a datagram, taking a block of sequence numbers from its stream. */
   private makeFrames(dg: OutDatagram, reliable: boolean): OutFrame[] {
-    const mtu = this.radio.mtu
+    const mtu = this.frameMtu
     const n = fragmentCount(dg.payload.length, mtu, dg.to === BROADCAST)
     const stream = dg.to * 2 + (reliable ? 1 : 0)
     let first = this.txSeq.get(stream)
@@ -263,7 +285,22 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     return refused
   }
 
-  private radioSend(bytes: Uint8Array, urgent: boolean): TxRefusal | null {
+  /**
+   * A security message of the authenticator: unreliable, never reported by 'tx-failed' (the
+   * handshake retries on its own), unauthenticated when the two nodes share no keys yet.
+   */
+  private sendSecurity(to: Addr, payload: Uint8Array, authenticated: boolean): void {
+    if (this.closed || payload.length > this.maxDatagram) return
+    const dg: OutDatagram = { to, proto: Proto.SEC, payload, queuedAt: this.scheduler.now(), settled: true }
+    for (const f of this.makeFrames(dg, false)) this.radioSend(f.bytes, false, authenticated)
+  }
+
+  private radioSend(bytes: Uint8Array, urgent: boolean, authenticated = true): TxRefusal | null {
+    if (this.auth !== undefined && authenticated) {
+      const sealed = this.auth.seal(bytes)
+      if (sealed === null) return { code: ErrorCodes.NO_KEY, reason: 'no keys shared with that neighbour yet (security handshake pending)' }
+      bytes = sealed
+    }
     try {
       this.radio.send(bytes, urgent ? { urgent } : undefined)
       return null
@@ -352,7 +389,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
 
   private neighbourDown(n: NeighbourInfo): void {
     this.m.neighbourDowns.inc()
-    for (const s of [STREAM_UNICAST, STREAM_BROADCAST, STREAM_RELIABLE]) this.dedup.forget(n.addr * 4 + s)
+    for (const s of [STREAM_UNICAST, STREAM_BROADCAST, STREAM_RELIABLE, STREAM_HANDSHAKE]) this.dedup.forget(n.addr * 4 + s)
     this.emit('neighbour-down', n)
     for (const p of this.ports.values()) p.emit('neighbour-down', n)
   }
@@ -371,8 +408,17 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     }
     if (fr.kind !== 'beacon' && fr.dst !== BROADCAST && fr.dst !== this.address) {
       m.rxOverheard.inc()
-      this.nbrs.heard(fr.src, rx.at, rx.rssi, rx.snr)
+      // An overheard frame's MAC is not ours to check: only an open network trusts its source.
+      if (this.auth === undefined) this.nbrs.heard(fr.src, rx.at, rx.rssi, rx.snr)
       return
+    }
+    if (this.auth !== undefined) {
+      const verdict = this.auth.open(rx.bytes, fr)
+      if (verdict !== 'ok') {
+        if (verdict === 'handshake' && fr.kind === 'data') this.receiveData(fr, rx, STREAM_HANDSHAKE)
+        else m.rxRefused.inc()
+        return
+      }
     }
     this.nbrs.heard(fr.src, rx.at, rx.rssi, rx.snr)
     if (fr.kind === 'beacon') return this.nbrs.beacon(fr.src, fr.seq, fr.intervalMs, rx.at)
@@ -384,15 +430,16 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.receiveData(fr, rx)
   }
 
-  private receiveData(fr: DataFrame, rx: RxFrame): void {
+  private receiveData(fr: DataFrame, rx: RxFrame, streamClass?: number): void {
     const bcast = fr.dst === BROADCAST
-    const stream = fr.src * 4 + (bcast ? STREAM_BROADCAST : fr.ackReq ? STREAM_RELIABLE : STREAM_UNICAST)
+    const stream = fr.src * 4 + (streamClass ?? (bcast ? STREAM_BROADCAST : fr.ackReq ? STREAM_RELIABLE : STREAM_UNICAST))
     if (!this.dedup.accept(stream, fr.seq)) {
       this.m.rxDuplicates.inc()
       return
     }
+    const security = this.auth !== undefined && fr.proto === Proto.SEC
     const port = this.ports.get(fr.proto)
-    if (this.listenerCount('receive') === 0 && (port === undefined || port.listenerCount('receive') === 0)) {
+    if (!security && this.listenerCount('receive') === 0 && (port === undefined || port.listenerCount('receive') === 0)) {
       this.m.rxUnknownProto.inc()
       return
     }
@@ -403,6 +450,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
       if (done === null) return
       payload = done.payload
     }
+    if (security) return this.auth!.control(fr.src, payload, streamClass !== STREAM_HANDSHAKE)
     const out: LinkRx = { from: fr.src, to: bcast ? BROADCAST : this.address, proto: fr.proto, payload, at: rx.at }
     if (rx.rssi !== undefined) out.rssi = rx.rssi
     if (rx.snr !== undefined) out.snr = rx.snr

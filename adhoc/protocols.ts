@@ -15,6 +15,8 @@ export const Proto = {
   ODSBR_DATA: 7,
   GOSSIP: 8,
   PBCAST: 9,
+  /** Link security handshake and certificate exchange (crypto/link-auth.ts). */
+  SEC: 10,
   /** Free for experiments and tests; never used by spinmesh itself. */
   EXPERIMENTAL: 250,
 } as const

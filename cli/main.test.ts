@@ -57,11 +57,11 @@ test('sim writes the metrics JSON and a summary', async () => {
   const scenario = join(dir, 's.yaml')
   writeFileSync(scenario, `
 name: tiny
-duration: 5
+duration: 6
 nodes: { count: 3, placement: explicit, positions: [[0, 0], [100, 0], [200, 0]] }
 field: { width: 300, height: 10 }
 radio: { range: 150 }
-traffic: [{ pattern: unicast, from: 1, to: 3, start: 1, stop: 4, rate: 2, size: 20 }]
+traffic: [{ pattern: unicast, from: 1, to: 3, start: 2, stop: 5, rate: 2, size: 20 }]
 `)
   const json = join(dir, 'out.json')
   const r = await run(['sim', scenario, '--seed', '3', '--json', json])

@@ -108,6 +108,16 @@ export class SeededRng implements Rng {
     return items
   }
 
+  /** `n` random bytes (deterministic per seed: simulated keys and nonces, never real ones). */
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    for (let i = 0; i < n; i += 4) {
+      const v = this.next32()
+      for (let j = 0; j < 4 && i + j < n; j++) out[i + j] = (v >>> (8 * j)) & 0xff
+    }
+    return out
+  }
+
   /** An independent generator for `label` (e.g. `fork('node', 17)`), stable across runs. */
   fork(...label: Array<string | number>): SeededRng {
     return new SeededRng(`${this.seedText}/${label.join('/')}`)

@@ -10,6 +10,7 @@ import { DEFAULT_SIM_RADIO, LORA_SIM_RADIO, resolveSimRadioConfig, type SimRadio
 import { LORA_LINK_CONFIG, beaconAirtimeShare, validateLinkConfig, type LinkConfig } from '../adhoc/link-defaults.ts'
 import { protocolEntry, type ProtocolEntry } from './protocols.ts'
 import type { Scenario } from './scenario.ts'
+import { validateSimSecurity, type SimSecurity } from '../crypto/sim-network.ts'
 
 /** Beacons may use at most this share of a duty-cycled radio's budget (the rest is for traffic). */
 export const MAX_BEACON_SHARE_OF_DUTY_CYCLE = 0.1
@@ -19,6 +20,7 @@ export interface ResolvedLayers {
   link: LinkConfig
   protocol: ProtocolEntry
   protocolConfig: unknown
+  security: SimSecurity
 }
 
 export function resolveLayers(s: Scenario): ResolvedLayers {
@@ -43,13 +45,14 @@ export function resolveLayers(s: Scenario): ResolvedLayers {
     }
   }
 
+  const security = validateSimSecurity(s.security, 'security')
   const protocol = protocolEntry(s.protocol)
   const protocolConfig = protocol.validate(s.protocolConfig, 'protocolConfig')
-  const max = protocol.maxPayload(link)
+  const max = protocol.maxPayload(link, security.config.mode)
   s.traffic.forEach((t, i) => {
     if (t.size > max) {
       throw new ConfigError(`traffic.${i}.size`, `${t.size} bytes is more than protocol ${s.protocol} carries (${max} bytes with link.maxDatagram ${link.maxDatagram})`)
     }
   })
-  return { radio, link, protocol, protocolConfig }
+  return { radio, link, protocol, protocolConfig, security }
 }

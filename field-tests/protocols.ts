@@ -18,6 +18,8 @@ import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig } from '../adhoc/aodv/inde
 import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
 import { AnonymousGossip, validateMaodvAgConfig, maodvAgMaxPayload, type MaodvAgConfig } from '../gossip/anonymous/index.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
+import type { SecurityMode } from '../crypto/security-defaults.ts'
+import type { NodeSecurity } from '../crypto/sim-network.ts'
 
 export interface ProtocolContext {
   id: Addr
@@ -28,13 +30,15 @@ export interface ProtocolContext {
   /** What the entry's `validate` returned. */
   config: unknown
   adversary?: AdversaryBehaviour
+  /** The node's keys and authenticators in an `authenticated` network; absent in an `open` one. */
+  security?: NodeSecurity
 }
 
 export interface ProtocolEntry {
   /** Defaults filled in, every field checked; throws ConfigError naming `${path}.field`. */
   validate(config: Record<string, unknown>, path: string): unknown
-  /** Largest application payload one packet carries over this link configuration, bytes. */
-  maxPayload(link: LinkConfig): number
+  /** Largest application payload one packet carries over this link configuration and security mode, bytes. */
+  maxPayload(link: LinkConfig, security: SecurityMode): number
   create(ctx: ProtocolContext): NetProtocol
 }
 

@@ -14,6 +14,7 @@ import { SimMedium } from '../hardware/sim-medium.ts'
 import { RandomWaypoint, ScriptedWaypoints, StaticMobility, type Mobility, type Position } from '../hardware/mobility.ts'
 import { placeGrid, placeUniform } from '../hardware/placement.ts'
 import { assignAdversaries } from './adversaries.ts'
+import { SimNetwork } from '../crypto/sim-network.ts'
 import { DeliveryCollector } from './collector.ts'
 import { ConnectivitySampler, decodeCutoffM } from './connectivity.ts'
 import { HolderLog } from './loss-reasons.ts'
@@ -105,12 +106,14 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   }
   const adversaries = assignAdversaries(scenario.adversaries, n, trusted, rng)
 
+  const network = layers.security.config.mode === 'authenticated' ? new SimNetwork({ nodes: n, security: layers.security, scheduler, rng, metrics }) : undefined
   const links = new Map<Addr, LinkLayer>()
   const protocols = new Map<Addr, NetProtocol>()
   const holders = new HolderLog()
   const collector = new DeliveryCollector({ onFirstDelivery: (node, flow, seq, at) => holders.held(node, flow, seq, at) })
   const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, holders, adversaries: [...adversaries.keys()], flows: flows.length }
   for (let id = 1; id <= n; id++) {
+    const security = network?.node(id)
     const link = new LinkLayer({
       address: id,
       radio: medium.radio(id),
@@ -118,8 +121,9 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
       rng: rng.fork('link', id),
       metrics: metrics.scope('link', id),
       config: layers.link,
+      auth: security?.link,
     })
-    const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id) })
+    const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id), security })
     proto.on('deliver', (d) => {
       const latencyMs = collector.delivered(id, d.payload, d.at, d.recovered === true)
       if (sim.traceApp) {

@@ -1,0 +1,406 @@
+/**
+ * Link authentication: who may be heard, and nothing replayed (docs/SECURITY.md §2, WIRE.md §15).
+ * Sans-IO; the link layer (adhoc/link.ts) calls it for every frame in an `authenticated` network.
+ *
+ * Every frame a node sends carries a 12-byte trailer: its frame counter (u32, one counter for all
+ * its frames, never reused) and an 8-byte truncated HMAC-SHA256 over the whole frame. Unicast
+ * frames are MACed with a directional pairwise key from the two certificates' static X25519 keys
+ * (HKDF, label `link-unicast`); broadcast frames with the sender's broadcast key, a random
+ * 32-byte key it hands to each admitted neighbour sealed under their pairwise key. A receiver
+ * accepts a frame only from a neighbour it holds a handshake with, only if the MAC verifies, and
+ * only once per counter (a replay window per sender). Everything else is dropped before the link
+ * looks at it — it does not refresh a neighbour, is not delivered and so is never forwarded.
+ *
+ * Handshake (proto SEC, unauthenticated frames): hearing a frame from a sender it has no keys for,
+ * a node sends KEYREQ (its certificate, a fresh nonce); the sender checks the certificate against
+ * the network's trust anchor (signature, network, validity, revocation) and answers KEY: the nonce
+ * echoed, its current counter, its broadcast key sealed (ChaCha20-Poly1305) under the pairwise
+ * key with the header as associated data, and its certificate. The echo makes an old KEY useless
+ * to a replayer; the counter starts the replay window, so frames sent before the handshake cannot
+ * be replayed after it. KEY can carry a request of its own, so two strangers meet in 3 messages.
+ * Requests and answers are rate-limited per neighbour (`keyRequestIntervalMs`).
+ *
+ * Counters (scope 'sec'), one per reason a frame or message is refused: unauthenticated,
+ * unknownSender, badMac (forged or modified), replayed, tooOld, expiredPeer, revokedPeer,
+ * cert<Reason> (certMalformed, certBadSignature, certWrongNetwork, certNotYetValid, certExpired,
+ * certRevoked, certAddressMismatch), keyUnsolicited, keyBadSeal, noKeyTx, decodeErrors; and the
+ * work done: sealed, sealedBytes (trailer bytes added), opened, keyRequestsSent, keysSent,
+ * keysAccepted, certsSent, certsLearnt.
+ */
+import { BROADCAST, type Addr } from '../core/addr.ts'
+import { bytesEqual } from '../core/bytes.ts'
+import { tryDecode } from '../core/errors.ts'
+import type { Counter, MetricsScope } from '../core/metrics.ts'
+import type { Scheduler } from '../core/scheduler.ts'
+import { MacKey, open as aeadOpen, seal as aeadSeal } from './aead.ts'
+import { CertificateError, type Certificate } from './cert.ts'
+import type { CertStore } from './cert-store.ts'
+import type { Identity } from './identity.ts'
+import { pairwiseKey } from './pairwise.ts'
+import { ReplayWindows } from './replay.ts'
+import {
+  KEY_AAD_BYTES, NONCE_BYTES, decodeSec, encodeSec, isZeroNonce, type CertMessage, type CertQuery, type KeyAnswer, type KeyRequest,
+} from './link-auth-messages.ts'
+import type { SecurityConfig } from './security-defaults.ts'
+
+/** The link protocol number of security messages (adhoc/protocols.ts Proto.SEC; a test keeps them equal). */
+export const SEC_PROTO = 10
+/** Link frame layout bits this module reads (adhoc/link-frame.ts; a test keeps them equal). */
+const FLAG_BCAST = 0x08
+const FLAG_AUTH = 0x01
+const DST_OFFSET = 5
+export const LINK_TRAILER_BYTES = 12
+const COUNTER_BYTES = 4
+export const LINK_TAG_BYTES = 8
+const MAX_COUNTER = 0xffffffff
+
+const LABEL_UNICAST = 'link-unicast'
+const LABEL_KEY = 'link-key'
+
+const COUNTERS = [
+  'unauthenticated', 'unknownSender', 'badMac', 'replayed', 'tooOld', 'expiredPeer', 'revokedPeer',
+  'certMalformed', 'certBadSignature', 'certWrongNetwork', 'certNotYetValid', 'certExpired', 'certRevoked', 'certAddressMismatch',
+  'keyUnsolicited', 'keyBadSeal', 'noKeyTx', 'decodeErrors', 'counterExhausted',
+  'sealed', 'sealedBytes', 'opened', 'keyRequestsSent', 'keysSent', 'keysAccepted', 'certsSent', 'certsLearnt',
+] as const
+type CounterName = (typeof COUNTERS)[number]
+
+/** A neighbour's security association. */
+interface Peer {
+  cert: Certificate
+  /** MAC key of my unicast frames to it. */
+  tx: MacKey
+  /** MAC key of its unicast frames to me. */
+  rx: MacKey
+  /** Its broadcast key; null until its KEY arrived. */
+  bcast: MacKey | null
+}
+
+export interface LinkAuthOptions {
+  identity: Identity
+  /** This node's certificate (sent in handshakes). */
+  certificate: Certificate
+  store: CertStore
+  scheduler: Scheduler
+  /** Random bytes (nonces, the broadcast key): the OS CSPRNG on real nodes, a seeded stream in the simulator. */
+  random: (n: number) => Uint8Array
+  config: SecurityConfig
+  metrics: MetricsScope
+  /** First frame counter. A real node persists a reservation so a restart never reuses counters. */
+  counterStart?: number
+}
+
+export class LinkAuth {
+  readonly overhead = LINK_TRAILER_BYTES
+  readonly address: Addr
+  private readonly o: LinkAuthOptions
+  private readonly m: Record<CounterName, Counter>
+  private readonly net: Uint8Array
+  private counter: number
+  private readonly bcastKey: Uint8Array
+  private readonly bcastMac: MacKey
+  private readonly peers = new Map<Addr, Peer>()
+  /** Outstanding key requests: the nonce sent and when. */
+  private readonly requests = new Map<Addr, { nonce: Uint8Array; at: number }>()
+  /** When each neighbour was last sent a KEY (rate limit). */
+  private readonly answered = new Map<Addr, number>()
+  private readonly windows: ReplayWindows
+  private sendSec: (to: Addr, payload: Uint8Array, authenticated: boolean) => void = () => {}
+
+  constructor(o: LinkAuthOptions) {
+    if (!bytesEqual(o.certificate.ed25519, o.identity.publicKey)) {
+      throw new CertificateError('malformed', `the certificate of ${o.certificate.address} is for another key than this identity's`, o.certificate.address)
+    }
+    this.o = o
+    // The certificate's address: derived from the key, or assigned by the authority (crypto/cert.ts).
+    this.address = o.certificate.address
+    this.net = o.store.trust.network.id
+    this.m = Object.fromEntries(COUNTERS.map((n) => [n, o.metrics.counter(n)])) as Record<CounterName, Counter>
+    this.counter = o.counterStart ?? 0
+    this.bcastKey = o.random(32)
+    this.bcastMac = new MacKey(this.bcastKey, LINK_TAG_BYTES)
+    this.windows = new ReplayWindows({ windowBits: o.config.replayWindowBits, maxOrigins: o.config.maxPeers })
+    o.store.onAdded(() => this.m.certsLearnt.inc())
+  }
+
+  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void): void {
+    this.sendSec = send
+  }
+
+  /** Ask neighbour `via` for the certificate of `address` (over an authenticated frame). */
+  queryCertificate(via: Addr, address: Addr): void {
+    this.sendSec(via, encodeSec({ type: 'certq', address }), true)
+  }
+
+  /** The neighbours this node holds keys for. */
+  associations(): Addr[] {
+    return [...this.peers.keys()].filter((a) => this.peers.get(a)!.bcast !== null)
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------
+
+  seal(frame: Uint8Array): Uint8Array | null {
+    const bcast = (frame[0] & FLAG_BCAST) !== 0
+    let key = this.bcastMac
+    if (!bcast) {
+      const dst = ((frame[DST_OFFSET] << 24) | (frame[DST_OFFSET + 1] << 16) | (frame[DST_OFFSET + 2] << 8) | frame[DST_OFFSET + 3]) >>> 0
+      const peer = this.peerFor(dst)
+      if (peer === null) {
+        this.m.noKeyTx.inc()
+        this.requestKeys(dst)
+        return null
+      }
+      key = peer.tx
+    }
+    const counter = this.nextCounter()
+    if (counter < 0) return null
+    const n = frame.length
+    const out = new Uint8Array(n + LINK_TRAILER_BYTES)
+    out.set(frame)
+    out[0] |= FLAG_AUTH
+    out[n] = counter >>> 24
+    out[n + 1] = (counter >>> 16) & 0xff
+    out[n + 2] = (counter >>> 8) & 0xff
+    out[n + 3] = counter & 0xff
+    out.set(key.tag(out.subarray(0, n + COUNTER_BYTES)), n + COUNTER_BYTES)
+    this.m.sealed.inc()
+    this.m.sealedBytes.inc(LINK_TRAILER_BYTES)
+    return out
+  }
+
+  open(bytes: Uint8Array, f: { kind: string; src: Addr; dst?: Addr; proto?: number; authCounter: number }): 'ok' | 'handshake' | 'drop' {
+    if (f.authCounter < 0) {
+      if (f.kind === 'data' && f.proto === SEC_PROTO) return 'handshake'
+      this.m.unauthenticated.inc()
+      return 'drop'
+    }
+    const peer = this.peers.get(f.src)
+    if (peer === undefined || peer.bcast === null) {
+      this.m.unknownSender.inc()
+      this.requestKeys(f.src)
+      return 'drop'
+    }
+    if (!this.o.store.usable(peer.cert)) {
+      this.peers.delete(f.src)
+      this.windows.forget(f.src)
+      ;(this.o.store.trust.isRevoked(f.src) ? this.m.revokedPeer : this.m.expiredPeer).inc()
+      return 'drop'
+    }
+    const bcast = f.dst === undefined || f.dst === BROADCAST
+    const key = bcast ? peer.bcast : peer.rx
+    const t = bytes.length - LINK_TAG_BYTES
+    if (!key.verify(bytes.subarray(t), bytes.subarray(0, t))) {
+      this.m.badMac.inc()
+      // A neighbour that restarted has a new broadcast key: ask again (rate-limited).
+      if (bcast) this.requestKeys(f.src)
+      return 'drop'
+    }
+    const verdict = this.windows.accept(f.src, f.authCounter)
+    if (verdict !== 'fresh') {
+      ;(verdict === 'replay' ? this.m.replayed : this.m.tooOld).inc()
+      return 'drop'
+    }
+    this.m.opened.inc()
+    return 'ok'
+  }
+
+  // ---- handshake -------------------------------------------------------------------------------
+
+  control(from: Addr, payload: Uint8Array, authenticated: boolean): void {
+    const msg = tryDecode(decodeSec, payload, () => this.m.decodeErrors.inc())
+    if (!msg) return
+    switch (msg.type) {
+      case 'keyreq':
+        return this.onKeyRequest(from, msg)
+      case 'key':
+        return this.onKey(from, msg)
+      case 'certq':
+        if (authenticated) this.onCertQuery(from, msg)
+        else this.m.unauthenticated.inc()
+        return
+      case 'cert':
+        return this.onCert(msg)
+    }
+  }
+
+  private now(): number {
+    return this.o.scheduler.now()
+  }
+
+  private nextCounter(): number {
+    if (this.counter > MAX_COUNTER) {
+      this.m.counterExhausted.inc()
+      return -1
+    }
+    return this.counter++
+  }
+
+  /** The association for a unicast destination, made from its certificate if we have one. */
+  private peerFor(addr: Addr): Peer | null {
+    const p = this.peers.get(addr)
+    if (p !== undefined) return p
+    const cert = this.o.store.get(addr)
+    return cert === undefined ? null : this.associate(cert)
+  }
+
+  private associate(cert: Certificate): Peer {
+    const me = this.o.identity
+    const peer: Peer = {
+      cert,
+      tx: new MacKey(pairwiseKey(me, cert.x25519, LABEL_UNICAST, this.net, { from: this.address, to: cert.address }), LINK_TAG_BYTES),
+      rx: new MacKey(pairwiseKey(me, cert.x25519, LABEL_UNICAST, this.net, { from: cert.address, to: this.address }), LINK_TAG_BYTES),
+      bcast: null,
+    }
+    if (this.peers.size >= this.o.config.maxPeers) {
+      const oldest = this.peers.keys().next().value as Addr
+      this.peers.delete(oldest)
+      this.windows.forget(oldest)
+    }
+    this.peers.set(cert.address, peer)
+    return peer
+  }
+
+  /** Send KEYREQ to `addr` unless one went out within the rate-limit interval. */
+  private requestKeys(addr: Addr): void {
+    const pending = this.requests.get(addr)
+    if (pending !== undefined && this.now() - pending.at < this.o.config.keyRequestIntervalMs) return
+    const nonce = this.freshNonce(addr)
+    const send = (): void => {
+      // Holding its certificate (a provisioned roster) suggests it holds ours: send none. When it
+      // does not, it answers with a key request of its own that carries its certificate.
+      const haveCert = this.o.store.get(addr) !== undefined
+      this.m.keyRequestsSent.inc()
+      this.sendSec(addr, encodeSec({ type: 'keyreq', haveCert, nonce, cert: haveCert ? new Uint8Array(0) : this.o.certificate.bytes }), false)
+    }
+    const jitter = this.o.config.handshakeJitterMs
+    if (jitter > 0) {
+      const r = this.o.random(4)
+      this.o.scheduler.at((((r[0] << 24) | (r[1] << 16) | (r[2] << 8) | r[3]) >>> 0) / 2 ** 32 * jitter, send)
+    } else send()
+  }
+
+  private freshNonce(addr: Addr): Uint8Array {
+    let nonce = this.o.random(NONCE_BYTES)
+    while (isZeroNonce(nonce)) nonce = this.o.random(NONCE_BYTES)
+    if (this.requests.size >= this.o.config.maxPeers) this.requests.delete(this.requests.keys().next().value as Addr)
+    this.requests.delete(addr)
+    this.requests.set(addr, { nonce, at: this.now() })
+    return nonce
+  }
+
+  /** Check a certificate received from `from` (it must be `from`'s own) and keep it; null if refused (counted). */
+  private learn(from: Addr, certBytes: Uint8Array): Certificate | null {
+    if (certBytes.length === 0) return this.o.store.get(from) ?? null
+    try {
+      const c = this.o.store.add(certBytes)
+      if (c.address !== from) {
+        this.m.certAddressMismatch.inc()
+        return null
+      }
+      return c
+    } catch (e) {
+      if (!(e instanceof CertificateError)) throw e
+      this.countRejection(e)
+      return null
+    }
+  }
+
+  private countRejection(e: CertificateError): void {
+    const name = ('cert' + e.reason.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())) as CounterName
+    ;(this.m[name] ?? this.m.certMalformed).inc()
+  }
+
+  private onKeyRequest(from: Addr, msg: KeyRequest): void {
+    const cert = this.learn(from, msg.cert)
+    if (cert === null) {
+      // It says it holds our certificate but sent none of its own and we lack it: ask for it.
+      if (msg.cert.length === 0) this.requestKeys(from)
+      return
+    }
+    this.answer(from, cert, msg.nonce, msg.haveCert)
+  }
+
+  /** Send KEY to `to`: its nonce echoed, our broadcast key sealed, a request of our own if we lack its keys. */
+  private answer(to: Addr, cert: Certificate, echo: Uint8Array, theyHaveOurCert: boolean): void {
+    const last = this.answered.get(to)
+    if (last !== undefined && this.now() - last < this.o.config.keyRequestIntervalMs) return
+    if (this.answered.size >= this.o.config.maxPeers) this.answered.delete(this.answered.keys().next().value as Addr)
+    this.answered.delete(to)
+    this.answered.set(to, this.now())
+    const peer = this.peers.get(to) ?? this.associate(cert)
+    const request = peer.bcast === null ? this.requestNonceFor(to) : new Uint8Array(NONCE_BYTES)
+    const counter = this.nextCounter()
+    if (counter < 0) return
+    const header = encodeSec({ type: 'key', haveCert: true, echo, request, counter, sealed: new Uint8Array(48), cert: new Uint8Array(0) }).subarray(0, KEY_AAD_BYTES)
+    const key = pairwiseKey(this.o.identity, cert.x25519, LABEL_KEY, this.net, { from: this.address, to })
+    const sealed = aeadSeal(key, counterNonce(counter), this.bcastKey, header)
+    this.m.keysSent.inc()
+    const certBytes = theyHaveOurCert ? new Uint8Array(0) : this.o.certificate.bytes
+    this.sendSec(to, encodeSec({ type: 'key', haveCert: true, echo, request, counter, sealed, cert: certBytes }), false)
+  }
+
+  /** The nonce of our outstanding request to `addr`, or a new one. */
+  private requestNonceFor(addr: Addr): Uint8Array {
+    const pending = this.requests.get(addr)
+    return pending !== undefined ? pending.nonce : this.freshNonce(addr)
+  }
+
+  private onKey(from: Addr, msg: KeyAnswer): void {
+    const pending = this.requests.get(from)
+    if (pending === undefined || !bytesEqual(pending.nonce, msg.echo)) {
+      this.m.keyUnsolicited.inc()
+      return
+    }
+    const cert = this.learn(from, msg.cert)
+    if (cert === null) return
+    const key = pairwiseKey(this.o.identity, cert.x25519, LABEL_KEY, this.net, { from, to: this.address })
+    const bk = aeadOpen(key, counterNonce(msg.counter), msg.sealed, msg.aad!)
+    if (bk === null || bk.length !== 32) {
+      this.m.keyBadSeal.inc()
+      return
+    }
+    this.requests.delete(from)
+    const peer = this.peers.get(from) ?? this.associate(cert)
+    peer.cert = cert
+    peer.bcast = new MacKey(bk, LINK_TAG_BYTES)
+    // Frames it sent before this answer cannot be replayed after it.
+    if (this.windows.check(from, msg.counter) === 'fresh') this.windows.reset(from, msg.counter)
+    this.m.keysAccepted.inc()
+    if (!isZeroNonce(msg.request)) this.answer(from, cert, msg.request, msg.haveCert)
+  }
+
+  private onCertQuery(from: Addr, msg: CertQuery): void {
+    const c = msg.address === this.address ? this.o.certificate : this.o.store.get(msg.address)
+    if (c === undefined) return
+    this.m.certsSent.inc()
+    this.sendSec(from, encodeSec({ type: 'cert', cert: c.bytes }), true)
+  }
+
+  private onCert(msg: CertMessage): void {
+    try {
+      this.o.store.add(msg.cert) // its listeners (origin authentication) resume what waited on it
+    } catch (e) {
+      if (!(e instanceof CertificateError)) throw e
+      this.countRejection(e)
+    }
+  }
+
+  /** Drop the associations of newly revoked addresses (after CertStore.updateRevocations). */
+  forget(addresses: Iterable<Addr>): void {
+    for (const a of addresses) {
+      this.peers.delete(a)
+      this.windows.forget(a)
+      this.requests.delete(a)
+    }
+  }
+}
+
+/** The AEAD nonce of a KEY: the sender's counter (unique per sender, so per directional key) then zeros. */
+function counterNonce(counter: number): Uint8Array {
+  const n = new Uint8Array(12)
+  n[0] = counter >>> 24
+  n[1] = (counter >>> 16) & 0xff
+  n[2] = (counter >>> 8) & 0xff
+  n[3] = counter & 0xff
+  return n
+}
