@@ -1,7 +1,9 @@
 /**
  * Test fixtures for AODV (used by adhoc/aodv/*.test.ts; not exported by index.ts): nodes 1..n on a
  * MockMedium with explicit links (exact topologies, no collisions), each with a LinkLayer (no
- * beacons by default) and an Aodv instance, and a trace of every AODV event.
+ * beacons by default) and an Aodv instance, and a trace of every AODV event. With `security` (the
+ * fields of crypto/sim-network.ts, e.g. `{}` or `{ roster: false }`) the network is authenticated
+ * and every Aodv gets its node's origin authentication.
  */
 import type { Addr } from '../../core/addr.ts'
 import { MetricsRegistry } from '../../core/metrics.ts'
@@ -10,6 +12,7 @@ import { MockMedium, type MockRadio } from '../../hardware/mock-radio.ts'
 import type { LinkConfigInput } from '../link-defaults.ts'
 import { LinkLayer } from '../link.ts'
 import type { Delivery } from '../net-protocol.ts'
+import type { NodeSecurity } from '../../crypto/sim-network.ts'
 import { testNetwork } from '../test-network.ts'
 import { Aodv, type AodvForwardCandidate } from './aodv.ts'
 import type { AodvConfig } from './aodv-defaults.ts'
@@ -29,6 +32,8 @@ export interface AodvNet {
   metrics: MetricsRegistry
   radios: MockRadio[]
   links: LinkLayer[]
+  /** With `security`: security[id - 1] is node id's (empty otherwise). */
+  security: NodeSecurity[]
   /** nodes[id - 1]; undefined for bare nodes (a link layer only, for injecting messages). */
   nodes: Array<Aodv | undefined>
   events: TraceEvent[]
@@ -37,6 +42,8 @@ export interface AodvNet {
   /** Sum of an aodv counter over nodes. */
   total(name: string): number
   value(id: Addr, name: string): number
+  /** Sum of a counter of another layer (e.g. 'sec', 'link') over nodes. */
+  layerTotal(layer: string, name: string): number
   connect(a: Addr, b: Addr): void
   disconnect(a: Addr, b: Addr): void
   /** Events of one kind (optionally at one node). */
@@ -53,6 +60,8 @@ export interface AodvNetOptions {
   /** Nodes with a link layer but no AODV. */
   bare?: Addr[]
   loss?: number
+  /** An authenticated network (crypto/sim-network.ts fields); absent: open. */
+  security?: Record<string, unknown>
 }
 
 function plain(x: unknown): Record<string, unknown> {
@@ -62,7 +71,9 @@ function plain(x: unknown): Record<string, unknown> {
 }
 
 export function aodvNet(n: number, pairs: Array<[Addr, Addr]>, o: AodvNetOptions = {}): AodvNet {
-  const { scheduler, rng, medium, metrics, radios, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: { beaconIntervalMs: 0, ...o.link } })
+  const { scheduler, rng, medium, metrics, radios, links, security } = testNetwork(n, pairs, {
+    seed: o.seed, loss: o.loss, link: { beaconIntervalMs: 0, ...o.link }, security: o.security,
+  })
   const events: TraceEvent[] = []
   const nodes: Array<Aodv | undefined> = []
   const delivered: Delivery[][] = []
@@ -81,6 +92,7 @@ export function aodvNet(n: number, pairs: Array<[Addr, Addr]>, o: AodvNetOptions
       metrics: metrics.scope('aodv', id),
       config: { ...o.config, ...o.configFor?.(id) },
       forwardFilter: o.filter?.(id),
+      security: security[i]?.origin,
     })
     aodv.on('deliver', (d) => got.push(d))
     for (const ev of TRACED) {
@@ -94,6 +106,7 @@ export function aodvNet(n: number, pairs: Array<[Addr, Addr]>, o: AodvNetOptions
     metrics,
     radios,
     links,
+    security,
     nodes,
     events,
     delivered,
@@ -104,6 +117,7 @@ export function aodvNet(n: number, pairs: Array<[Addr, Addr]>, o: AodvNetOptions
     },
     total: (name) => metrics.total('aodv', name),
     value: (id, name) => metrics.value('aodv', id, name),
+    layerTotal: (layer, name) => metrics.total(layer, name),
     connect: (a, b) => medium.connect(radios[a - 1], radios[b - 1]),
     disconnect: (a, b) => medium.disconnect(radios[a - 1], radios[b - 1]),
     of: (ev, node) => events.filter((e) => e.ev === ev && (node === undefined || e.node === node)),

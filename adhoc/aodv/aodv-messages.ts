@@ -10,7 +10,13 @@
  *   RERR      type 3 | flags N         | count u8 (1..255) | count × (dst u32 | dstSeq u32)                            3 + 8·count
  *   RREP-ACK  type 4                                                                                                   1 byte
  *   HELLO     type 5 | addr u32 | seq u32 | lifetime u32 ms                                                            13 bytes
+ *   RREQ-S    type 6 | the RREQ's 23 bytes after its type | signature 64                                              88 bytes
+ *   RREP-S    type 7 | the RREP's 18 bytes after its type | signature 64                                              83 bytes
  *
+ * RREQ-S and RREP-S are the layouts of a secured network (signing.ts): the same fields plus the
+ * origin's Ed25519 signature (the RREQ's originator, the RREP's destination). A decoded message
+ * carries `signature` only when it had one; encoding a message with `signature` gives the signed
+ * layout, without it the plain one (unchanged bytes).
  * Decoders are total: a message or a `DecodeError`, nothing else; reserved flag bits must be 0,
  * addresses must be node addresses, trailing bytes are rejected. Allocation is bounded by the
  * input (a RERR's list has at most 255 entries).
@@ -23,6 +29,8 @@ export const MSG_RREP = 2
 export const MSG_RERR = 3
 export const MSG_RREP_ACK = 4
 export const MSG_HELLO = 5
+export const MSG_RREQ_S = 6
+export const MSG_RREP_S = 7
 
 export const RREQ_SIZE = 24
 export const RREP_SIZE = 19
@@ -31,6 +39,10 @@ export const RERR_ENTRY_SIZE = 8
 export const RERR_MAX_ENTRIES = 255
 export const RREP_ACK_SIZE = 1
 export const HELLO_SIZE = 13
+/** Ed25519 signature bytes (crypto/origin-auth.ts SIGNATURE_BYTES; a test keeps them equal). */
+export const AODV_SIGNATURE_SIZE = 64
+export const RREQ_S_SIZE = RREQ_SIZE + AODV_SIGNATURE_SIZE
+export const RREP_S_SIZE = RREP_SIZE + AODV_SIGNATURE_SIZE
 
 export interface Rreq {
   type: 'rreq'
@@ -53,6 +65,8 @@ export interface Rreq {
   dstSeq: number
   origin: Addr
   originSeq: number
+  /** RREQ-S only: the originator's signature (signing.ts), forwarded unchanged by relays. */
+  signature?: Uint8Array
 }
 
 export interface Rrep {
@@ -70,6 +84,8 @@ export interface Rrep {
   origin: Addr
   /** Route lifetime, ms from reception. */
   lifetimeMs: number
+  /** RREP-S only: the destination's signature (signing.ts), forwarded unchanged by relays. */
+  signature?: Uint8Array
 }
 
 export interface RerrEntry {
@@ -102,16 +118,29 @@ export type AodvMessage = Rreq | Rrep | Rerr | RrepAck | Hello
 
 const bit = (b: boolean, n: number): number => (b ? 1 << n : 0)
 
-export function encodeRreq(m: Omit<Rreq, 'type'>): Uint8Array {
-  const flags = bit(m.j, 7) | bit(m.r, 6) | bit(m.g, 5) | bit(m.d, 4) | bit(m.u, 3)
-  return new ByteWriter(RREQ_SIZE)
-    .u8(MSG_RREQ).u8(flags).u8(m.hops).u8(m.ttl).u32(m.id).u32(m.dst).u32(m.dstSeq).u32(m.origin).u32(m.originSeq)
-    .done()
+function signature(s: Uint8Array | undefined): Uint8Array | undefined {
+  if (s !== undefined && s.length !== AODV_SIGNATURE_SIZE) throw new RangeError(`a signature is ${AODV_SIGNATURE_SIZE} bytes, got ${s.length}`)
+  return s
 }
 
+/** RREQ (type 1), or RREQ-S (type 6) when `m.signature` is given. */
+export function encodeRreq(m: Omit<Rreq, 'type'>): Uint8Array {
+  const sig = signature(m.signature)
+  const flags = bit(m.j, 7) | bit(m.r, 6) | bit(m.g, 5) | bit(m.d, 4) | bit(m.u, 3)
+  const w = new ByteWriter(sig ? RREQ_S_SIZE : RREQ_SIZE)
+    .u8(sig ? MSG_RREQ_S : MSG_RREQ).u8(flags).u8(m.hops).u8(m.ttl).u32(m.id).u32(m.dst).u32(m.dstSeq).u32(m.origin).u32(m.originSeq)
+  if (sig) w.raw(sig)
+  return w.done()
+}
+
+/** RREP (type 2), or RREP-S (type 7) when `m.signature` is given. */
 export function encodeRrep(m: Omit<Rrep, 'type'>): Uint8Array {
+  const sig = signature(m.signature)
   const flags = bit(m.r, 7) | bit(m.a, 6)
-  return new ByteWriter(RREP_SIZE).u8(MSG_RREP).u8(flags).u8(m.hops).u32(m.dst).u32(m.dstSeq).u32(m.origin).u32(m.lifetimeMs).done()
+  const w = new ByteWriter(sig ? RREP_S_SIZE : RREP_SIZE)
+    .u8(sig ? MSG_RREP_S : MSG_RREP).u8(flags).u8(m.hops).u32(m.dst).u32(m.dstSeq).u32(m.origin).u32(m.lifetimeMs)
+  if (sig) w.raw(sig)
+  return w.done()
 }
 
 export function encodeRerr(m: Omit<Rerr, 'type'>): Uint8Array {
@@ -151,7 +180,8 @@ export function decodeAodv(bytes: Uint8Array): AodvMessage {
   const r = new ByteReader(bytes, 'aodv message')
   const type = r.u8('type')
   switch (type) {
-    case MSG_RREQ: {
+    case MSG_RREQ:
+    case MSG_RREQ_S: {
       const f = flags(r, 0xf8)
       const hops = r.u8('hops')
       const ttl = r.u8('ttl')
@@ -161,19 +191,25 @@ export function decodeAodv(bytes: Uint8Array): AodvMessage {
       const dstSeq = r.u32('dstSeq')
       const origin = nodeAddr(r, 'origin')
       const originSeq = r.u32('originSeq')
+      const sig = type === MSG_RREQ_S ? r.bytesView(AODV_SIGNATURE_SIZE, 'signature').slice() : undefined
       end(r)
       const m: Rreq = { type: 'rreq', j: (f & 0x80) !== 0, r: (f & 0x40) !== 0, g: (f & 0x20) !== 0, d: (f & 0x10) !== 0, u: (f & 0x08) !== 0, hops, ttl, id, dst, dstSeq, origin, originSeq }
+      if (sig !== undefined) m.signature = sig
       return m
     }
-    case MSG_RREP: {
+    case MSG_RREP:
+    case MSG_RREP_S: {
       const f = flags(r, 0xc0)
       const hops = r.u8('hops')
       const dst = nodeAddr(r, 'dst')
       const dstSeq = r.u32('dstSeq')
       const origin = nodeAddr(r, 'origin')
       const lifetimeMs = r.u32('lifetime')
+      const sig = type === MSG_RREP_S ? r.bytesView(AODV_SIGNATURE_SIZE, 'signature').slice() : undefined
       end(r)
-      return { type: 'rrep', r: (f & 0x80) !== 0, a: (f & 0x40) !== 0, hops, dst, dstSeq, origin, lifetimeMs }
+      const m: Rrep = { type: 'rrep', r: (f & 0x80) !== 0, a: (f & 0x40) !== 0, hops, dst, dstSeq, origin, lifetimeMs }
+      if (sig !== undefined) m.signature = sig
+      return m
     }
     case MSG_RERR: {
       const f = flags(r, 0x80)

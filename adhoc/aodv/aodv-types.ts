@@ -3,7 +3,7 @@
  * add, never rename.
  */
 import type { Addr } from '../../core/addr.ts'
-import type { Counter, MetricsScope } from '../../core/metrics.ts'
+import { Counter, type MetricsScope } from '../../core/metrics.ts'
 
 /** Why a route stopped being usable. */
 export type RouteLossReason = 'tx-failed' | 'hello-loss' | 'neighbour-down' | 'rerr' | 'repairing'
@@ -41,6 +41,16 @@ export interface AodvEvents {
  * buffered rather than dropped as Loop).
  * Histogram discoveryLatencyMs: start of a discovery to its route.
  *
+ * In a secured network (Aodv option `security`) also these, registered only then (an open network's
+ * counters are unchanged): rreqBadSignature, rrepBadSignature (signature did not verify against the
+ * RREQ's originator / the RREP's destination: dropped), controlWrongMode (a RREQ or RREP without a
+ * signature in a secured network, or with one in an open network: dropped), verifyPending (RREQs,
+ * RREPs and data packets that waited for their origin's certificate), and two more dataDropped
+ * reasons: dataDroppedBadAuth (a packet for this node whose end-to-end MAC failed — modified or
+ * forged on the way — or whose end-to-end counter was already used, unless it is a copy of a
+ * packet delivered before: that is a dataDuplicates), dataDroppedNoKey (an own packet with no
+ * certificate of its destination to seal it with).
+ *
  * Messages handed to the link are not frames on air: a unicast retried by the link goes on air more
  * than once, and a frame the radio drops never does. AODV frames on air, in a run where AODV is the
  * only control protocol, are the link's `txControlFrames − acksSent − beaconsSent` (README).
@@ -57,11 +67,21 @@ export const AODV_COUNTERS = [
   'routeInfoStale', 'dataReturned',
 ] as const
 
-export type AodvCounterName = (typeof AODV_COUNTERS)[number]
+/** Counters of a secured network only (see above). */
+export const AODV_SECURITY_COUNTERS = [
+  'rreqBadSignature', 'rrepBadSignature', 'controlWrongMode', 'verifyPending', 'dataDroppedBadAuth', 'dataDroppedNoKey',
+] as const
+
+export type AodvCounterName = (typeof AODV_COUNTERS)[number] | (typeof AODV_SECURITY_COUNTERS)[number]
 export type AodvCounters = Record<AodvCounterName, Counter>
 
-export type DropReason = 'NoRoute' | 'BufferFull' | 'BufferTimeout' | 'Ttl' | 'LinkBreak' | 'Filtered' | 'Loop' | 'Congestion' | 'Closed'
+export type DropReason =
+  | 'NoRoute' | 'BufferFull' | 'BufferTimeout' | 'Ttl' | 'LinkBreak' | 'Filtered' | 'Loop' | 'Congestion' | 'Closed'
+  | 'BadAuth' | 'NoKey'
 
-export function aodvCounters(scope: MetricsScope): AodvCounters {
-  return Object.fromEntries(AODV_COUNTERS.map((n) => [n, scope.counter(n)])) as AodvCounters
+/** The counters of one node; the security ones are registered in `scope` only when `secured`. */
+export function aodvCounters(scope: MetricsScope, secured = false): AodvCounters {
+  const m = Object.fromEntries(AODV_COUNTERS.map((n) => [n, scope.counter(n)])) as Partial<AodvCounters>
+  for (const n of AODV_SECURITY_COUNTERS) m[n] = secured ? scope.counter(n) : new Counter()
+  return m as AodvCounters
 }

@@ -25,6 +25,15 @@
  *   for a rediscovery if this node originated it or for a local repair if one started, and is
  *   dropped otherwise.
  *
+ * Secured network (option `security`, signing.ts): RREQs and RREPs are signed by their origin
+ * (control.ts), and every routed packet carries its origin's 12-byte end-to-end trailer. The
+ * origin seals a packet when it first leaves (after its discovery, so the destination's
+ * certificate, learnt with the verified RREP, is known; without it the packet is dropped
+ * NoKey); relays forward the trailer untouched; the destination checks it before duplicate
+ * suppression and delivery (a modified, forged or replayed packet is dropped BadAuth, a copy of a
+ * packet already delivered counts as a duplicate), waiting if the origin's certificate is being
+ * fetched. `maxPayload` is 12 bytes smaller.
+ *
  * Only packets this node originated with `send` (application data) are reported 'undeliverable'
  * (the routed payloads of other protocols are dropped with the same counters); a packet pushed out
  * of a full buffer is reported from inside the `send` call that pushed it out.
@@ -36,6 +45,7 @@ import type { Logger } from '../../core/logger.ts'
 import { MetricsRegistry, type Histogram, type MetricsScope } from '../../core/metrics.ts'
 import type { Rng } from '../../core/rng.ts'
 import type { Scheduler, Timer } from '../../core/scheduler.ts'
+import type { OriginAuth } from '../../crypto/origin-auth.ts'
 import type { Link, LinkPort, LinkRx, NeighbourInfo, TxFailure } from '../link-types.ts'
 import type { NetProtocol, NetProtocolEvents } from '../net-protocol.ts'
 import { Proto } from '../protocols.ts'
@@ -47,7 +57,8 @@ import type { Discovery } from './discovery.ts'
 import { SeqWindows } from '../dedup.ts'
 import { PacketBuffer } from './packet-buffer.ts'
 import { addPrecursor, RouteTable, type RouteEntry } from './route-table.ts'
-import { ROUTED_HEADER_SIZE, decodeRouted, encodeRouted, relayRouted, type RoutedPacket } from './routed-frame.ts'
+import { ROUTED_HEADER_SIZE, ROUTED_TRAILER_SIZE, decodeRouted, decodeSecuredRouted, encodeRouted, relayRouted, type RoutedPacket } from './routed-frame.ts'
+import { AodvSigning } from './signing.ts'
 
 /** What a forward filter sees: `hops` = radio hops the packet travelled to reach this node. */
 export interface AodvForwardCandidate {
@@ -73,12 +84,25 @@ export interface AodvOptions {
    * applied to control messages or to this node's own packets or packets for it.
    */
   forwardFilter?: (p: AodvForwardCandidate) => boolean
+  /**
+   * The node's origin authentication in a secured (`authenticated`) network: signed RREQ/RREP and
+   * end-to-end authenticated data. Absent: an open network, today's messages byte for byte. All
+   * nodes of a network must agree.
+   */
+  security?: OriginAuth
 }
 
 /** 'undeliverable' reasons by drop counter. */
 const UNDELIVERABLE_REASON: Record<DropReason, string> = {
   NoRoute: 'no-route', BufferFull: 'buffer-full', BufferTimeout: 'buffer-timeout', Ttl: 'ttl', LinkBreak: 'link-break',
-  Filtered: 'filtered', Loop: 'loop', Congestion: 'congestion', Closed: 'closed',
+  Filtered: 'filtered', Loop: 'loop', Congestion: 'congestion', Closed: 'closed', BadAuth: 'bad-auth', NoKey: 'no-key',
+}
+
+/** A packet whose views into a received frame are copied (it outlives the frame). */
+function own(p: RoutedPacket): RoutedPacket {
+  const c = { ...p, payload: p.payload.slice() }
+  if (p.trailer !== undefined) c.trailer = p.trailer.slice()
+  return c
 }
 
 export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & AodvEvents> implements NetProtocol, UnicastRouter {
@@ -94,6 +118,8 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
   private readonly control: AodvControl
   private readonly m: AodvCounters
   private readonly forwardFilter: ((p: AodvForwardCandidate) => boolean) | undefined
+  private readonly sec: AodvSigning | undefined
+  private readonly decode: (b: Uint8Array) => RoutedPacket
   /** Duplicate suppression of data for this node, per origin. */
   private readonly dedup: SeqWindows
   private dataSeq: number
@@ -112,8 +138,13 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
     this.address = o.link.address
     this.scheduler = o.scheduler
     this.forwardFilter = o.forwardFilter
+    if (o.security !== undefined && o.security.address !== this.address) {
+      throw new SpinmeshError(ErrorCodes.INVALID_ARGUMENT, `security is node ${o.security.address}'s but the link is node ${this.address}'s`)
+    }
+    this.sec = o.security === undefined ? undefined : new AodvSigning(o.security)
+    this.decode = this.sec === undefined ? decodeRouted : decodeSecuredRouted
     const metrics = o.metrics ?? new MetricsRegistry().scope('aodv', o.link.address)
-    this.m = aodvCounters(metrics)
+    this.m = aodvCounters(metrics, this.sec !== undefined)
     const latency: Histogram = metrics.histogram('discoveryLatencyMs')
     const c = this.config
     this.table = new RouteTable(c.deletePeriodMs, c.maxRoutes)
@@ -138,6 +169,8 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
       hasWaiting: (dst) => this.buffer.has(dst),
       routeUp: (dst, route) => this.routeUp(dst, route),
       unreachable: (d) => this.unreachable(d),
+      security: this.sec,
+      keepHouse: () => this.keepHouse(),
     })
     this.ctrlPort.on('receive', this.onCtrl)
     this.ctrlPort.on('tx-failed', this.onCtrlFail)
@@ -148,7 +181,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
 
   /** Largest payload `send`/`sendRouted` accept. */
   get maxPayload(): number {
-    return this.dataPort.maxDatagram - ROUTED_HEADER_SIZE
+    return this.dataPort.maxDatagram - ROUTED_HEADER_SIZE - (this.sec === undefined ? 0 : ROUTED_TRAILER_SIZE)
   }
 
   /** This node's own destination sequence number. */
@@ -233,7 +266,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
     const route = this.table.active(dst, this.scheduler.now())
     if (route !== undefined) {
       this.control.markActive()
-      this.transmit(pkt, route, encodeRouted(pkt))
+      if (this.seal(pkt)) this.transmit(pkt, route, encodeRouted(pkt))
     } else {
       this.hold(pkt)
       this.control.startDiscovery(dst)
@@ -247,7 +280,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
   }
 
   private receiveData(rx: LinkRx): void {
-    const pkt = tryDecode(decodeRouted, rx.payload, this.m.decodeErrors)
+    const pkt = tryDecode(this.decode, rx.payload, this.m.decodeErrors)
     if (!pkt) return
     const from = rx.from
     const now = this.scheduler.now()
@@ -256,19 +289,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
     this.control.exchanged(from)
     this.control.markActive()
     const hops = Math.min(255, pkt.hops + 1)
-    if (pkt.dst === this.address) {
-      this.table.refresh(pkt.origin, now, art)
-      this.table.refresh(from, now, art)
-      if (!this.dedup.accept(pkt.origin, pkt.seq)) {
-        this.m.dataDuplicates.inc()
-        return
-      }
-      this.m.dataDelivered.inc()
-      const { origin, dst, payload } = pkt
-      if (pkt.proto === 0) this.emit('deliver', { origin, dst, payload, hops, at: rx.at })
-      else this.emit('routed', { origin, proto: pkt.proto, payload, hops, at: rx.at })
-      return
-    }
+    if (pkt.dst === this.address) return this.arrived(pkt, from, hops, rx.at)
     if (pkt.origin === this.address) return this.returned(pkt, rx.payload, from, hops, now)
     if (pkt.ttl <= 1) return this.drop(pkt, 'Ttl')
     if (this.forwardFilter !== undefined && !this.forwardFilter({ origin: pkt.origin, dst: pkt.dst, seq: pkt.seq, hops, payload: pkt.payload })) {
@@ -280,12 +301,66 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
       this.m.dataForwarded.inc()
       this.transmit(pkt, route, relayRouted(rx.payload), from) // (transmit reads only pkt's addresses)
     } else if (this.control.isRepairing(pkt.dst)) {
-      this.hold({ ...pkt, ttl: pkt.ttl - 1, hops, payload: pkt.payload.slice() })
+      this.hold(own({ ...pkt, ttl: pkt.ttl - 1, hops }))
       this.keepHouse()
     } else {
       this.drop(pkt, 'NoRoute')
       this.control.rerrNoRoute(pkt.dst, from)
     }
+  }
+
+  /**
+   * A packet for this node, from neighbour `from`. Secured: its end-to-end trailer is checked first
+   * (a copy of the packet waits while the origin's certificate is fetched; `resumed` then).
+   */
+  private arrived(pkt: RoutedPacket, from: Addr, hops: number, at: number, resumed = false): void {
+    if (this.closed) return
+    if (this.sec !== undefined) {
+      let held = pkt
+      const v = this.sec.open(pkt, from, () => {
+        this.arrived(held, from, hops, this.scheduler.now(), true)
+        this.keepHouse()
+      })
+      if (v === 'pending') {
+        held = own(pkt)
+        this.m.verifyPending.inc()
+        return
+      }
+      if (v === 'bad') {
+        // A copy of a packet delivered before (its link ack lost, or replayed) reuses its e2e counter.
+        if (this.dedup.seen(pkt.origin, pkt.seq)) this.m.dataDuplicates.inc()
+        else this.drop(pkt, 'BadAuth')
+        return
+      }
+    }
+    const now = this.scheduler.now()
+    const art = this.config.activeRouteTimeoutMs
+    this.table.refresh(pkt.origin, now, art)
+    this.table.refresh(from, now, art)
+    if (resumed) this.control.markActive()
+    if (!this.dedup.accept(pkt.origin, pkt.seq)) {
+      this.m.dataDuplicates.inc()
+      return
+    }
+    this.m.dataDelivered.inc()
+    const { origin, dst, payload } = pkt
+    if (pkt.proto === 0) this.emit('deliver', { origin, dst, payload, hops, at })
+    else this.emit('routed', { origin, proto: pkt.proto, payload, hops, at })
+  }
+
+  /**
+   * Secured network: give a packet this node originates its end-to-end trailer when it first
+   * leaves. False (and the packet dropped NoKey) without the destination's certificate.
+   */
+  private seal(pkt: RoutedPacket): boolean {
+    if (this.sec === undefined || pkt.trailer !== undefined) return true
+    const trailer = this.sec.seal(pkt)
+    if (trailer === null) {
+      this.drop(pkt, 'NoKey')
+      return false
+    }
+    pkt.trailer = trailer
+    return true
   }
 
   /**
@@ -305,7 +380,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
       this.transmit(pkt, route, relayRouted(received), from)
       return
     }
-    this.hold({ ...pkt, ttl: pkt.ttl - 1, hops, payload: pkt.payload.slice() })
+    this.hold(own({ ...pkt, ttl: pkt.ttl - 1, hops }))
     this.control.startDiscovery(pkt.dst)
     this.keepHouse()
   }
@@ -347,6 +422,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
     if (waiting.length === 0) return
     this.control.markActive()
     for (const pkt of waiting) {
+      if (!this.seal(pkt)) continue
       if (pkt.origin !== this.address) this.m.dataForwarded.inc()
       this.transmit(pkt, route, encodeRouted(pkt))
     }
@@ -366,7 +442,7 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
   }
 
   private dataTxFailed(f: TxFailure): void {
-    const pkt = tryDecode(decodeRouted, f.payload)
+    const pkt = tryDecode(this.decode, f.payload)
     if (!pkt) return
     if (f.code !== ErrorCodes.NO_ACK) return this.drop(pkt, f.code === ErrorCodes.CLOSED ? 'Closed' : 'Congestion')
     this.control.linkBreak(f.to, 'tx-failed', pkt)

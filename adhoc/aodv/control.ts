@@ -25,6 +25,15 @@
  *   the same seq, more hops while active. One-hop routes to a neighbour heard directly always apply
  *   (they cannot loop) and keep a known seq; a hello's seq only moves it forward. A RREQ that leaves
  *   no usable route to its originator is not relayed and gets no gratuitous RREP.
+ *
+ * In a secured network (`ControlHost.security`, signing.ts) RREQs and RREPs carry their origin's
+ * signature (RREQ-S, RREP-S); RERR, RREP-ACK and HELLO travel one hop and are authenticated by the
+ * link's MAC. A received RREQ passes the cheap checks first (blacklist, own, duplicate by (origin,
+ * rreqId): dropped without verifying), then its signature; only a verified RREQ is recorded as
+ * seen or teaches a route, so a forged copy arriving first cannot suppress the real one. A
+ * message whose origin's certificate is being fetched waits and is handled again from the start
+ * when it arrives. Relays forward RREQs with only `hops` and `ttl` changed (no `dstSeq` raise), and
+ * only the destination answers (an intermediate node cannot sign for it; no gratuitous RREPs).
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
@@ -38,6 +47,7 @@ import type { AodvConfig, AodvTiming } from './aodv-defaults.ts'
 import { decodeAodv, encodeHello, encodeRrepAck, encodeRreq, type Hello, type Rerr, type RerrEntry, type Rrep, type Rreq } from './aodv-messages.ts'
 import type { AodvCounters, AodvEvents, RouteLossReason } from './aodv-types.ts'
 import { Discoveries, type Discovery } from './discovery.ts'
+import type { AodvSigning } from './signing.ts'
 import { Hellos } from './hellos.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { addPrecursor, isActive, isFresher, type RouteEntry, type RouteTable } from './route-table.ts'
@@ -59,12 +69,16 @@ export interface ControlHost {
   readonly latency: Histogram
   readonly logger: Logger | undefined
   readonly emit: Emit
+  /** A secured network's signing (undefined: open network, unsigned control). */
+  readonly security: AodvSigning | undefined
   /** Packets waiting for `dst` exist. */
   hasWaiting(dst: Addr): boolean
   /** A route to `dst` is usable: send what waits for it. */
   routeUp(dst: Addr, route: RouteEntry): void
   /** Discovery `d` failed: drop what waits for its destination. */
   unreachable(d: Discovery): void
+  /** Something happened outside a received message's handling (a resumed verification): arm housekeeping. */
+  keepHouse(): void
 }
 
 /** The data packet whose transmission revealed a link break, for local repair. */
@@ -134,6 +148,10 @@ export class AodvControl {
     const msg = tryDecode(decodeAodv, rx.payload, this.h.m.decodeErrors)
     if (!msg) return
     this.hellos.heard(rx.from)
+    if ((msg.type === 'rreq' || msg.type === 'rrep') && (msg.signature !== undefined) !== (this.h.security !== undefined)) {
+      this.h.m.controlWrongMode.inc()
+      return
+    }
     switch (msg.type) {
       case 'rreq': return this.onRreq(msg, rx.from)
       case 'rrep': return this.onRrep(msg, rx.from)
@@ -256,10 +274,13 @@ export class AodvControl {
     this.rreqSeen.check(address, id, now)
     const e = table.get(d.dst, now)
     const known = e !== undefined && e.validSeq
-    const msg = {
-      j: false, r: false, g: config.gratuitousRrep, d: config.destinationOnly, u: !known,
+    const sec = this.h.security
+    const msg: Omit<Rreq, 'type'> = {
+      // Secured: only the destination answers (an intermediate node cannot sign for it).
+      j: false, r: false, g: config.gratuitousRrep && sec === undefined, d: config.destinationOnly || sec !== undefined, u: !known,
       hops: 0, ttl: d.ttl, id, dst: d.dst, dstSeq: known ? e.seq : 0, origin: address, originSeq: this.ownSeq,
     }
+    if (sec !== undefined) msg.signature = sec.signRreq(msg)
     this.out.broadcast(encodeRreq(msg), this.h.m.rreq)
     this.h.emit('rreq', { origin: address, id, ttl: d.ttl })
   }
@@ -325,18 +346,37 @@ export class AodvControl {
 
   // ---- receiving -------------------------------------------------------------------------------
 
-  private onRreq(q: Rreq, from: Addr): void {
-    const { m, table, scheduler, timing, config, address } = this.h
-    m.rreqReceived.inc()
+  /** `resumed`: handled again after its originator's certificate arrived (secured network). */
+  private onRreq(q: Rreq, from: Addr, resumed = false): void {
+    const { m, table, scheduler, timing, config, address, security: sec } = this.h
+    if (this.closed) return
+    if (!resumed) m.rreqReceived.inc()
     const now = scheduler.now()
     if (this.out.blacklisted(from, now)) {
       m.rreqBlacklisted.inc()
       return
     }
-    this.neighbourRoute(from, now)
-    if (q.origin === address || this.rreqSeen.check(q.origin, q.id, now)) {
-      m.rreqDuplicates.inc()
-      return
+    if (sec === undefined) {
+      this.neighbourRoute(from, now)
+      if (q.origin === address || this.rreqSeen.check(q.origin, q.id, now)) {
+        m.rreqDuplicates.inc()
+        return
+      }
+    } else {
+      // Cheap checks first; a duplicate of a verified RREQ is not verified again.
+      if (q.origin === address || this.rreqSeen.has(q.origin, q.id, now)) {
+        this.neighbourRoute(from, now) // the link authenticated `from`
+        m.rreqDuplicates.inc()
+        return
+      }
+      const v = sec.verifyRreq(q, from, () => {
+        this.onRreq(q, from, true)
+        this.h.keepHouse()
+      })
+      if (v === 'pending') return void m.verifyPending.inc()
+      if (v === 'bad') return void m.rreqBadSignature.inc()
+      this.neighbourRoute(from, now)
+      this.rreqSeen.check(q.origin, q.id, now)
     }
     const hops = Math.min(255, q.hops + 1)
     // Reverse route to the originator (RFC 6.5), living at least 2·NET_TRAVERSAL_TIME −
@@ -354,10 +394,12 @@ export class AodvControl {
     if (q.dst === address) {
       // RFC 6.6.1: our sequence number becomes at least the one asked for.
       if (!q.u && seqDiff32(q.dstSeq, this.ownSeq) > 0) this.ownSeq = q.dstSeq
-      this.out.rrep(from, { hops: 0, dst: address, dstSeq: this.ownSeq, origin: q.origin, lifetimeMs: config.myRouteTimeoutMs })
+      const f: Omit<Rrep, 'type' | 'a' | 'r'> = { hops: 0, dst: address, dstSeq: this.ownSeq, origin: q.origin, lifetimeMs: config.myRouteTimeoutMs }
+      if (sec !== undefined) f.signature = sec.signRrep({ ...f, a: false, r: false })
+      this.out.rrep(from, f)
       return
     }
-    const fwd = table.active(q.dst, now)
+    const fwd = sec === undefined ? table.active(q.dst, now) : undefined
     if (fwd !== undefined && fwd.validSeq && !q.d && (q.u || seqDiff32(fwd.seq, q.dstSeq) >= 0) && fwd.nextHop !== from) {
       // RFC 6.6.2: an intermediate node with a fresh enough route answers.
       addPrecursor(fwd, from)
@@ -373,6 +415,11 @@ export class AodvControl {
     // Relay only if a reply can come back through us: not with stale originator information and
     // no usable route to the originator.
     if (q.ttl <= 1 || !back) return
+    if (sec !== undefined) {
+      // Signed fields stay as the originator signed them (RFC 6.5's dstSeq raise is not possible).
+      this.out.broadcastJittered(encodeRreq({ ...q, hops, ttl: q.ttl - 1 }), m.rreq)
+      return
+    }
     let { dstSeq, u } = q
     const known = table.get(q.dst, now)
     if (known !== undefined && known.validSeq && (u || seqDiff32(known.seq, dstSeq) > 0)) {
@@ -382,12 +429,28 @@ export class AodvControl {
     this.out.broadcastJittered(encodeRreq({ ...q, hops, ttl: q.ttl - 1, dstSeq, u }), m.rreq)
   }
 
-  private onRrep(p: Rrep, from: Addr): void {
-    const { m, table, scheduler, config, address } = this.h
-    m.rrepReceived.inc()
+  /** `resumed`: handled again after its destination's certificate arrived (secured network). */
+  private onRrep(p: Rrep, from: Addr, resumed = false): void {
+    const { m, table, scheduler, config, address, security: sec } = this.h
+    if (this.closed) return
     const now = scheduler.now()
-    this.neighbourRoute(from, now)
-    if (p.a) this.out.unicast(from, encodeRrepAck(), m.rrepAck)
+    if (!resumed) {
+      m.rrepReceived.inc()
+      if (sec === undefined) this.neighbourRoute(from, now)
+      // The RREP-ACK answers the hop (the link authenticated it), also while the signature waits.
+      if (p.a) this.out.unicast(from, encodeRrepAck(), m.rrepAck)
+    }
+    if (sec !== undefined) {
+      if (p.dst !== address) {
+        const v = sec.verifyRrep(p, from, () => {
+          this.onRrep(p, from, true)
+          this.h.keepHouse()
+        })
+        if (v === 'pending') return void m.verifyPending.inc()
+        if (v === 'bad') return void m.rrepBadSignature.inc()
+      }
+      this.neighbourRoute(from, now)
+    }
     if (p.dst === address) return
     const hops = Math.min(255, p.hops + 1)
     const e = table.upsert(p.dst, now)
@@ -404,7 +467,7 @@ export class AodvControl {
     const toPrev = table.active(rev.nextHop, now)
     if (toPrev !== undefined) addPrecursor(toPrev, from)
     table.refresh(p.origin, now, config.activeRouteTimeoutMs)
-    this.out.rrep(rev.nextHop, { hops, dst: p.dst, dstSeq: p.dstSeq, origin: p.origin, lifetimeMs: p.lifetimeMs })
+    this.out.rrep(rev.nextHop, { hops, dst: p.dst, dstSeq: p.dstSeq, origin: p.origin, lifetimeMs: p.lifetimeMs, signature: p.signature })
   }
 
   private onRerr(r: Rerr, from: Addr): void {

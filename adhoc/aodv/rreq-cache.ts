@@ -19,6 +19,12 @@ export class RreqCache {
     return this.seen.size
   }
 
+  /** Whether (origin, id) was seen within the lifetime (no side effects but pruning). */
+  has(origin: Addr, id: number, now: number): boolean {
+    this.prune(now)
+    return this.seen.has(`${origin}/${id}`)
+  }
+
   /** True if (origin, id) was seen within the lifetime; otherwise remembers it and returns false. */
   check(origin: Addr, id: number, now: number): boolean {
     this.prune(now)
