@@ -15,7 +15,8 @@ import type { LinkConfig } from '../adhoc/link-defaults.ts'
 import type { Link } from '../adhoc/link-types.ts'
 import type { NetProtocol } from '../adhoc/net-protocol.ts'
 import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig } from '../adhoc/aodv/index.ts'
-import { Maodv, MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
+import { Maodv, MULTICAST_DATA_HEADER_SIZE, SIGNED_MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
+import { E2E_TRAILER_BYTES, type OriginAuth } from '../crypto/origin-auth.ts'
 import { AnonymousGossip, validateMaodvAgConfig, maodvAgMaxPayload, type MaodvAgConfig } from '../gossip/anonymous/index.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 import type { SecurityMode } from '../crypto/security-defaults.ts'
@@ -50,14 +51,18 @@ interface ProtocolClass<C> {
     metrics: MetricsScope
     config: C
     forwardFilter?: (p: ForwardCandidate) => boolean
+    security?: OriginAuth
   }): NetProtocol
 }
 
-/** An entry for a protocol class that takes the common options and carries `headerBytes` per packet. */
-function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Record<string, unknown>, path: string) => C, headerBytes: number): ProtocolEntry {
+/**
+ * An entry for a protocol class that takes the common options (its origin authentication too, in
+ * an authenticated network) and carries `headerBytes(mode)` per packet.
+ */
+function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Record<string, unknown>, path: string) => C, headerBytes: (mode: SecurityMode) => number): ProtocolEntry {
   return {
     validate,
-    maxPayload: (link) => link.maxDatagram - headerBytes,
+    maxPayload: (link, mode) => link.maxDatagram - headerBytes(mode),
     create: (ctx) =>
       new Protocol({
         link: ctx.link,
@@ -66,9 +71,12 @@ function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Recor
         metrics: ctx.metrics.scope(layer, ctx.id),
         config: ctx.config as C,
         forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+        security: ctx.security?.origin,
       }),
   }
 }
+
+const secured = (mode: SecurityMode) => mode === 'authenticated'
 
 /**
  * MAODV with anonymous gossip on top and AODV under it for gossip's unicasts. protocolConfig has one
@@ -76,26 +84,29 @@ function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Recor
  */
 const maodvAg: ProtocolEntry = {
   validate: validateMaodvAgConfig,
-  maxPayload: (link) => maodvAgMaxPayload(link.maxDatagram),
+  maxPayload: (link, mode) => maodvAgMaxPayload(link.maxDatagram, secured(mode) ? E2E_TRAILER_BYTES : undefined),
   create(ctx) {
     const cfg = ctx.config as MaodvAgConfig
     const common = { link: ctx.link, scheduler: ctx.scheduler }
-    const router = new Aodv({ ...common, rng: ctx.rng.fork('aodv'), metrics: ctx.metrics.scope('aodv', ctx.id), config: cfg.aodv })
+    const router = new Aodv({ ...common, rng: ctx.rng.fork('aodv'), metrics: ctx.metrics.scope('aodv', ctx.id), config: cfg.aodv, security: ctx.security?.origin })
     const tree = new Maodv({
       ...common,
       rng: ctx.rng.fork('maodv'),
       metrics: ctx.metrics.scope('maodv', ctx.id),
       config: cfg.maodv,
       forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
+      security: ctx.security?.origin,
     })
-    return new AnonymousGossip({ ...common, tree, router, rng: ctx.rng.fork('ag'), metrics: ctx.metrics.scope('ag', ctx.id), config: cfg.gossip })
+    return new AnonymousGossip({ ...common, tree, router, rng: ctx.rng.fork('ag'), metrics: ctx.metrics.scope('ag', ctx.id), config: cfg.gossip, security: ctx.security?.origin })
   },
 }
 
 export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
-  flood: entry('flood', Flood, validateFloodConfig, FLOOD_HEADER_SIZE),
-  aodv: entry('aodv', Aodv, validateAodvConfig, ROUTED_HEADER_SIZE),
-  maodv: entry('maodv', Maodv, validateMaodvConfig, MULTICAST_DATA_HEADER_SIZE),
+  flood: entry('flood', Flood, validateFloodConfig, () => FLOOD_HEADER_SIZE),
+  // Secured: routed packets carry the origin's end-to-end trailer (adhoc/aodv/signing.ts).
+  aodv: entry('aodv', Aodv, validateAodvConfig, (mode) => ROUTED_HEADER_SIZE + (secured(mode) ? E2E_TRAILER_BYTES : 0)),
+  // Secured: multicast data carries the origin's signature (79-byte header).
+  maodv: entry('maodv', Maodv, validateMaodvConfig, (mode) => (secured(mode) ? SIGNED_MULTICAST_DATA_HEADER_SIZE : MULTICAST_DATA_HEADER_SIZE)),
   'maodv+ag': maodvAg,
 }
 

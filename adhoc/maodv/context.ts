@@ -11,7 +11,8 @@ import type { Counter } from '../../core/metrics.ts'
 import type { Rng } from '../../core/rng.ts'
 import type { Scheduler, Timer } from '../../core/scheduler.ts'
 import type { LinkPort } from '../link-types.ts'
-import type { NetProtocolEvents } from '../net-protocol.ts'
+import type { Delivery, NetProtocolEvents } from '../net-protocol.ts'
+import type { OriginAuth } from '../../crypto/origin-auth.ts'
 import type { DataPlane } from './data-plane.ts'
 import type { GroupState, GroupTable } from './group-table.ts'
 import type { GroupHello } from './grph.ts'
@@ -27,6 +28,7 @@ export const COUNTERS = [
   'rreq', 'rrep', 'mact', 'grph', 'joins', 'prunes', 'repairs', 'repairFailures', 'merges', 'leaderChanges',
   'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDropped',
   'hello', 'decodeErrors', 'dataDuplicates', 'dataIgnored', 'filtered',
+  'dataSigned', 'dataVerified', 'dataBadSignature', 'dataCertWaits',
 ] as const
 export type CounterName = (typeof COUNTERS)[number]
 
@@ -42,6 +44,17 @@ export interface MaodvEvents {
   repair: (e: { group: Addr; ok: boolean }) => void
   /** Two trees became one with this leader (at the merging side and at the leader it merged into). */
   merge: (e: { group: Addr; leader: Addr }) => void
+  /** (With `security`) this node signed a packet it originates: `payload` as passed to send. */
+  signed: (e: { group: Addr; seq: number; payload: Uint8Array; signature: Uint8Array }) => void
+}
+
+/**
+ * What a secured MAODV delivers: a Delivery whose `auth` holds the packet's MAODV sequence number
+ * and its origin's (verified) signature, so a layer above (anonymous gossip) can hand the packet on
+ * with its proof. Absent without `security`.
+ */
+export interface MulticastDelivery extends Delivery {
+  auth?: { seq: number; signature: Uint8Array }
 }
 
 export type MaodvEmitter = EventEmitter<NetProtocolEvents & MaodvEvents>
@@ -80,6 +93,8 @@ export class MaodvContext {
     private readonly ctlPort: LinkPort,
     private readonly dataPort: LinkPort,
     readonly forwardFilter: ((p: MaodvForwardCandidate) => boolean) | undefined,
+    /** Origin authentication (authenticated networks): data and multi-hop control are signed. */
+    readonly security: OriginAuth | undefined,
   ) {}
 
   now(): number {

@@ -19,6 +19,9 @@
  * repairing with no tree link left (a sender whose only link broke) buffers the same way until the
  * repair ends; without that every packet sent during a repair is lost at the source.
  *
+ * With `security` every packet carries its origin's signature; members verify before delivering
+ * (data-auth.ts says who verifies what, and why relays do not).
+ *
  * Liveness of tree neighbours (the 750 ms rule) is liveness.ts.
  */
 import { BROADCAST, type Addr } from '../../core/addr.ts'
@@ -27,7 +30,8 @@ import { SeqWindows } from '../dedup.ts'
 import type { LinkRx } from '../link-types.ts'
 import type { MaodvContext } from './context.ts'
 import { isOnTree, type GroupState } from './group-table.ts'
-import { decodeData, encodeData } from './data-frame.ts'
+import { DataAuth } from './data-auth.ts'
+import { decodeData, decodeSignedData, encodeData, type DataHeader } from './data-frame.ts'
 
 interface Buffered {
   group: Addr
@@ -38,9 +42,11 @@ interface Buffered {
 export class DataPlane {
   private seq: number
   private readonly buffer: Buffered[] = []
+  private readonly auth: DataAuth | undefined
 
   constructor(private readonly c: MaodvContext) {
     this.seq = c.rng.int(0x1_0000_0000)
+    if (c.security) this.auth = new DataAuth(c, (g, h, rx, verified) => this.pass(g, h, rx, verified))
   }
 
   // ---- sending -----------------------------------------------------------------------------------
@@ -66,7 +72,9 @@ export class DataPlane {
     const seq = this.seq
     this.seq = (seq + 1) >>> 0
     this.c.live.active(g)
-    this.transmit(g, encodeData({ origin: this.c.self, group: g.group, seq, ttl: this.c.config.dataTtl, hops: 0, payload }), 0)
+    const signature = this.auth?.sign(g.group, seq, payload)
+    this.transmit(g, encodeData({ origin: this.c.self, group: g.group, seq, ttl: this.c.config.dataTtl, hops: 0, payload, signature }), 0)
+    if (signature !== undefined) this.c.events.emit('signed', { group: g.group, seq, payload, signature })
   }
 
   /** To every tree neighbour but `except`; false when there is none. */
@@ -152,7 +160,7 @@ export class DataPlane {
 
   receive(rx: LinkRx): void {
     const c = this.c
-    const h = tryDecode(decodeData, rx.payload, c.m.decodeErrors)
+    const h = tryDecode(this.auth ? decodeSignedData : decodeData, rx.payload, c.m.decodeErrors)
     if (!h) return
     const g = c.groups.get(h.group)
     const l = g?.links.get(rx.from)
@@ -166,14 +174,21 @@ export class DataPlane {
     l.lastHeard = c.now()
     c.live.active(g)
     g.dedup ??= new SeqWindows({ bits: 32, window: c.config.dedupWindow, maxOrigins: c.config.dedupMaxOrigins })
-    if (h.origin === c.self || !g.dedup.accept(h.origin, h.seq)) {
-      c.m.dataDuplicates.inc()
-      return
-    }
+    if (h.origin === c.self) return void c.m.dataDuplicates.inc()
+    const fresh = g.dedup.accept(h.origin, h.seq)
+    if (this.auth) return this.auth.arrive(g, h, rx, fresh)
+    if (!fresh) return void c.m.dataDuplicates.inc()
+    this.pass(g, h, rx, false)
+  }
+
+  /** Deliver a packet accepted here (members) and forward it down the tree. `verified`: its signature checked out here. */
+  private pass(g: GroupState, h: DataHeader, rx: LinkRx, verified: boolean): void {
+    const c = this.c
     const hops = Math.min(255, h.hops + 1)
     if (g.member) {
       c.m.dataDelivered.inc()
-      c.events.emit('deliver', { origin: h.origin, dst: g.group, payload: h.payload, hops, at: rx.at })
+      const auth = verified ? { auth: { seq: h.seq, signature: h.signature! } } : {}
+      c.events.emit('deliver', { origin: h.origin, dst: g.group, payload: h.payload, hops, at: rx.at, ...auth })
     }
     if (h.ttl <= 1 || g.links.size < 2) return
     if (c.forwardFilter && !c.forwardFilter({ origin: h.origin, dst: g.group, seq: h.seq, hops, payload: h.payload })) {

@@ -3,7 +3,7 @@
  * Wire formats in docs/WIRE.md §10–11.
  */
 export { Maodv, type MaodvOptions } from './maodv.ts'
-export { COUNTERS as MAODV_COUNTERS, type MaodvEvents, type MaodvForwardCandidate } from './context.ts'
+export { COUNTERS as MAODV_COUNTERS, type MaodvEvents, type MaodvForwardCandidate, type MulticastDelivery } from './context.ts'
 export {
   DEFAULT_MAODV_CONFIG,
   discoveryAttempts,
@@ -42,5 +42,10 @@ export {
   type Rrep,
   type Rreq,
 } from './maodv-messages.ts'
+export {
+  SIGNED_DATA_HEADER_SIZE as SIGNED_MULTICAST_DATA_HEADER_SIZE,
+  dataSignedBytes as multicastSignedBytes,
+  decodeSignedData as decodeSignedMulticastData,
+} from './data-frame.ts'
 export { DATA_HEADER_SIZE as MULTICAST_DATA_HEADER_SIZE, decodeData as decodeMulticastData, encodeData as encodeMulticastData, type DataHeader as MulticastDataHeader } from './data-frame.ts'
 export type { TreeInfo, TreeLink } from '../routing.ts'

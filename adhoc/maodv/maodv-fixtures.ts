@@ -15,6 +15,7 @@ import type { TreeInfo } from '../routing.ts'
 import type { MaodvContext, MaodvForwardCandidate } from './context.ts'
 import type { MaodvConfig } from './maodv-defaults.ts'
 import { testNetwork } from '../test-network.ts'
+import type { NodeSecurity } from '../../crypto/sim-network.ts'
 import { Maodv } from './maodv.ts'
 
 export interface MaodvNet {
@@ -32,6 +33,8 @@ export interface MaodvNet {
   /** Run virtual time forward by `ms`. */
   run(ms: number): void
   total(name: string): number
+  /** With `security`: node i+1's keys and authenticators at index i. */
+  security: NodeSecurity[]
 }
 
 export interface NetOptions {
@@ -43,22 +46,24 @@ export interface NetOptions {
   filter?: (id: number) => ((p: MaodvForwardCandidate) => boolean) | undefined
   /** A logger per node (e.g. to trace one run). */
   logger?: (id: number) => Logger
+  /** An authenticated network (crypto/sim-network.ts fields, e.g. `{}`): links MAC frames, MAODV signs. */
+  security?: Record<string, unknown>
 }
 
 export function maodvNet(n: number, pairs: Array<[number, number]>, o: NetOptions = {}): MaodvNet {
-  const { scheduler, rng, medium, metrics, radios, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: o.link })
+  const { scheduler, rng, medium, metrics, radios, links, security } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, link: o.link, security: o.security })
   const nodes: Maodv[] = []
   const got: Delivery[][] = []
   links.forEach((link, i) => {
     const id = i + 1
-    const node = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: o.config, logger: o.logger?.(id), forwardFilter: o.filter?.(id) })
+    const node = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: o.config, logger: o.logger?.(id), forwardFilter: o.filter?.(id), security: security[i]?.origin })
     const mine: Delivery[] = []
     node.on('deliver', (d) => mine.push(d))
     nodes.push(node)
     got.push(mine)
   })
   return {
-    scheduler, medium, radios, metrics, links, nodes, got,
+    scheduler, medium, radios, metrics, links, nodes, got, security,
     node: (id) => nodes[id - 1],
     connect: (a, b) => medium.connect(radios[a - 1], radios[b - 1]),
     disconnect: (a, b) => medium.disconnect(radios[a - 1], radios[b - 1]),

@@ -35,7 +35,10 @@
  * started), repairFailures, merges (merges completed at the merging side), leaderChanges (times this
  * node became leader), dataOriginated, dataForwarded, dataDelivered, dataDropped (refused by the
  * link, buffer overflow or expiry, no tree); also hello, decodeErrors, dataDuplicates, dataIgnored
- * (data from a node that is not our tree neighbour), filtered (forwardFilter said no).
+ * (data from a node that is not our tree neighbour), filtered (forwardFilter said no). With
+ * `security`: dataSigned (packets this node signed as origin), dataVerified (signatures a member
+ * checked and found good), dataBadSignature (packets refused: the signature does not verify — a
+ * relay modified or invented it), dataCertWaits (packets held for the origin's certificate).
  */
 import { isGroupAddr, type Addr } from '../../core/addr.ts'
 import { tryDecode, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
@@ -50,7 +53,8 @@ import { Proto } from '../protocols.ts'
 import type { TreeInfo } from '../routing.ts'
 import { COUNTERS, MaodvContext, type CounterName, type MaodvEvents, type MaodvForwardCandidate } from './context.ts'
 import { DataPlane } from './data-plane.ts'
-import { DATA_HEADER_SIZE } from './data-frame.ts'
+import { DATA_HEADER_SIZE, SIGNED_DATA_HEADER_SIZE } from './data-frame.ts'
+import type { OriginAuth } from '../../crypto/origin-auth.ts'
 import { GroupTable, isOnTree, treeInfo } from './group-table.ts'
 import { GroupHello } from './grph.ts'
 import { Liveness } from './liveness.ts'
@@ -73,6 +77,12 @@ export interface MaodvOptions {
   configPath?: string
   /** false: don't relay this data packet (adversaries); delivery here is unaffected. */
   forwardFilter?: (p: MaodvForwardCandidate) => boolean
+  /**
+   * Origin authentication, in an authenticated network (every node must have it, or none):
+   * multicast data carries its origin's signature (WIRE.md §11.1, data-auth.ts). Control messages
+   * are not signed yet (they are link-authenticated). Absent: the open layout, bytes unchanged.
+   */
+  security?: OriginAuth
 }
 
 export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements NetProtocol {
@@ -102,7 +112,7 @@ export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements N
       new GroupTable(cfg.maxGroups),
       new PendingRoutes(cfg.maxRoutes, cfg.routeTtlMs, cfg.maxRepliesPerRequest),
       new GrphRoutes(cfg.maxGrphRoutes, cfg.grphRouteTtlMs),
-      this.ctl, this.dat, o.forwardFilter,
+      this.ctl, this.dat, o.forwardFilter, o.security,
     )
     c.tree = new TreeOps(c)
     c.requests = new Requests(c)
@@ -120,7 +130,7 @@ export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements N
 
   /** Largest payload `send` accepts. */
   get maxPayload(): number {
-    return this.dat.maxDatagram - DATA_HEADER_SIZE
+    return this.dat.maxDatagram - (this.c.security ? SIGNED_DATA_HEADER_SIZE : DATA_HEADER_SIZE)
   }
 
   /** Multicast `payload` to `group` (members or not: a non-member joins the tree as a router). */

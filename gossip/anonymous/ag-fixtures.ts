@@ -53,10 +53,12 @@ export interface AgNetOptions {
   loss?: number
   /** MAODV forward filter per node: false = do not relay that multicast packet. */
   filter?: (id: number) => ((p: MaodvForwardCandidate) => boolean) | undefined
+  /** An authenticated network (crypto/sim-network.ts fields, e.g. `{}`): links MAC, MAODV and gossip sign. */
+  security?: Record<string, unknown>
 }
 
 export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions = {}): AgNet {
-  const { scheduler, rng, medium, metrics, links } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss })
+  const { scheduler, rng, medium, metrics, links, security } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, security: o.security })
   const cfg = validateMaodvAgConfig({ gossip: o.gossip ?? {} }, 'protocolConfig')
   const nodes: AnonymousGossip[] = []
   const maodv: Maodv[] = []
@@ -66,8 +68,8 @@ export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions
   links.forEach((link, i) => {
     const id = i + 1
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv', id), metrics: metrics.scope('aodv', id), config: cfg.aodv })
-    const tree = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: cfg.maodv, forwardFilter: o.filter?.(id) })
-    const node = new AnonymousGossip({ link, tree, router, scheduler, rng: rng.fork('ag', id), metrics: metrics.scope('ag', id), config: cfg.gossip })
+    const tree = new Maodv({ link, scheduler, rng: rng.fork('maodv', id), metrics: metrics.scope('maodv', id), config: cfg.maodv, forwardFilter: o.filter?.(id), security: security[i]?.origin })
+    const node = new AnonymousGossip({ link, tree, router, scheduler, rng: rng.fork('ag', id), metrics: metrics.scope('ag', id), config: cfg.gossip, security: security[i]?.origin })
     const mine: Delivery[] = []
     node.on('deliver', (d) => mine.push(d))
     link.port(Proto.GOSSIP).on('receive', (rx) => {

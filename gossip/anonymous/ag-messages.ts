@@ -9,6 +9,10 @@
  *                                     straight to one member: per source the next expected seq and
  *                                     the missing seqs as 16-bit offsets back from it
  *   REPLY   3   10 + Σ(10 + len)      the messages the accepting member sends back (routed unicast)
+ *                                     with `S` (authenticated networks) 10 + Σ(80 + len): each
+ *                                     message also carries its MAODV seq, its stream index and its
+ *                                     origin's signature, so the receiver verifies it exactly like
+ *                                     a packet the tree delivered (WIRE.md §12.4)
  *
  * Missing sequence numbers travel as offsets `next − seq` (1..65535, strictly increasing, so
  * newest missing first): 2 bytes instead of 4, and no duplicate can be encoded. Decoders are total:
@@ -18,6 +22,7 @@
  */
 import { isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
 import { ByteReader, ByteWriter } from '../../core/bytes.ts'
+import { SIGNATURE_BYTES } from '../../crypto/origin-auth.ts'
 
 export const AgMsgType = { DATA: 1, GOSSIP: 2, REPLY: 3 } as const
 
@@ -33,6 +38,10 @@ export const GOSSIP_SOURCE_SIZE = 9
 export const REPLY_BASE_SIZE = 10
 /** Per carried message, before its payload: origin u32, seq u32, len u16. */
 export const REPLY_MESSAGE_SIZE = 10
+/** Per carried message of a signed reply, before its payload: + mseq u32, index u16, signature (64). */
+export const SIGNED_REPLY_MESSAGE_SIZE = REPLY_MESSAGE_SIZE + 6 + SIGNATURE_BYTES
+/** GOSSIP-REPLY flag: the messages carry their proofs (signed layout). */
+export const REPLY_S = 0x80
 export const MAX_GOSSIP_SOURCES = 32
 export const MAX_MISSING_PER_SOURCE = 255
 /** The farthest a missing seq can lie behind `next`. */
@@ -79,10 +88,23 @@ export interface Gossip {
   sources: GossipSource[]
 }
 
+/**
+ * What lets a receiver verify a recovered message like one from the tree: the MAODV packet's
+ * sequence number, the AG stream index, and the origin's signature over that packet
+ * (adhoc/maodv/data-frame.ts dataSignedBytes over the AG DATA bytes).
+ */
+export interface MessageProof {
+  mseq: number
+  index: number
+  signature: Uint8Array
+}
+
 export interface ReplyMessage {
   origin: Addr
   seq: number
   payload: Uint8Array
+  /** Present on every message of a signed reply, on none of an open one. */
+  proof?: MessageProof
 }
 
 export interface GossipReply {
@@ -103,9 +125,9 @@ export function gossipSize(sources: readonly { missing: readonly unknown[] }[]):
   return n
 }
 
-/** Bytes one message adds to a GOSSIP-REPLY. */
-export function replyMessageSize(payloadLength: number): number {
-  return REPLY_MESSAGE_SIZE + payloadLength
+/** Bytes one message adds to a GOSSIP-REPLY (`signed`: with its proof). */
+export function replyMessageSize(payloadLength: number, signed = false): number {
+  return (signed ? SIGNED_REPLY_MESSAGE_SIZE : REPLY_MESSAGE_SIZE) + payloadLength
 }
 
 function checkInt(v: number, max: number, what: string, min = 0): void {
@@ -182,15 +204,28 @@ export function encodeReply(m: Omit<GossipReply, 'type'>): Uint8Array {
   checkInt(m.id, 0xffff, 'id')
   checkGroup(m.group)
   checkInt(m.messages.length, MAX_REPLY_MESSAGES, 'a GOSSIP-REPLY message count', 1)
+  const signed = m.messages[0].proof !== undefined
   let size = REPLY_BASE_SIZE
   for (const x of m.messages) {
     checkNode(x.origin, 'origin')
     checkInt(x.seq, 0xffffffff, 'seq')
     if (x.payload.length > MAX_REPLY_PAYLOAD) throw new RangeError(`a GOSSIP-REPLY payload is at most ${MAX_REPLY_PAYLOAD} bytes, got ${x.payload.length}`)
-    size += replyMessageSize(x.payload.length)
+    if ((x.proof !== undefined) !== signed) throw new RangeError('a GOSSIP-REPLY carries proofs on all its messages or on none')
+    if (x.proof !== undefined) {
+      checkInt(x.proof.mseq, 0xffffffff, 'mseq')
+      checkInt(x.proof.index, MAX_STREAM_INDEX, 'index')
+      if (x.proof.signature.length !== SIGNATURE_BYTES) throw new RangeError(`a signature is ${SIGNATURE_BYTES} bytes, got ${x.proof.signature.length}`)
+    }
+    size += replyMessageSize(x.payload.length, signed)
   }
-  const w = new ByteWriter(size).u8(AgMsgType.REPLY).u8(0).u8(m.walkHops).u8(m.messages.length).u16(m.id).u32(m.group)
-  for (const x of m.messages) w.u32(x.origin).u32(x.seq).u16(x.payload.length).raw(x.payload)
+  const w = new ByteWriter(size).u8(AgMsgType.REPLY).u8(signed ? REPLY_S : 0).u8(m.walkHops).u8(m.messages.length).u16(m.id).u32(m.group)
+  for (const x of m.messages) {
+    w.u32(x.origin).u32(x.seq)
+    if (x.proof !== undefined) w.u32(x.proof.mseq).u16(x.proof.index)
+    w.u16(x.payload.length)
+    if (x.proof !== undefined) w.raw(x.proof.signature)
+    w.raw(x.payload)
+  }
   return w.done()
 }
 
@@ -267,7 +302,9 @@ function decodeGossip(r: ByteReader): Gossip {
 
 function decodeReply(r: ByteReader): GossipReply {
   r.u8('type')
-  if (r.u8('flags') !== 0) r.fail('reserved GOSSIP-REPLY flags set')
+  const flags = r.u8('flags')
+  if (flags & ~REPLY_S & 0xff) r.fail(`reserved GOSSIP-REPLY flags set: 0x${flags.toString(16)}`)
+  const signed = flags === REPLY_S
   const walkHops = r.u8('walkHops')
   const count = r.u8('count')
   if (count === 0) r.fail('GOSSIP-REPLY with count 0')
@@ -277,8 +314,16 @@ function decodeReply(r: ByteReader): GossipReply {
   for (let i = 0; i < count; i++) {
     const origin = node(r, 'origin')
     const seq = r.u32('seq')
+    if (!signed) {
+      const len = r.u16('len')
+      messages.push({ origin, seq, payload: r.bytesView(len, 'payload') })
+      continue
+    }
+    const mseq = r.u32('mseq')
+    const index = r.u16('index')
     const len = r.u16('len')
-    messages.push({ origin, seq, payload: r.bytesView(len, 'payload') })
+    const signature = r.bytesView(SIGNATURE_BYTES, 'signature')
+    messages.push({ origin, seq, payload: r.bytesView(len, 'payload'), proof: { mseq, index, signature } })
   }
   if (r.remaining !== 0) r.fail(`GOSSIP-REPLY has ${r.remaining} trailing byte(s) after ${count} message(s)`)
   return { type: AgMsgType.REPLY, walkHops, id, group: g, messages }

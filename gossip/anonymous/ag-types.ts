@@ -53,6 +53,13 @@ export interface AgEvents {
  *   emptyReplies       gossip accepted but nothing to send (no reply sent)
  *   routedHops         radio hops of the routed gossip messages (cached GOSSIP, replies) received here
  *   decodeErrors       malformed anonymous-gossip frames (data header, GOSSIP, GOSSIP-REPLY)
+ *
+ * With `security` (authenticated networks):
+ *   recoveredVerified      recovered messages whose origin signature verified (then delivered)
+ *   recoveredBadSignature  recovered messages refused: the signature does not cover them (a gossip
+ *                          partner modified or invented them)
+ *   recoveredCertWaits     recovered messages held for their origin's certificate
+ *   repliesUnsigned        GOSSIP-REPLYs refused for carrying no proofs
  */
 export const COUNTERS = [
   'dataOriginated', 'deliveredTree', 'recovered', 'duplicates', 'gapsDetected', 'missingGivenUp', 'historyEvicted',
@@ -61,5 +68,6 @@ export const COUNTERS = [
   'cachedSent', 'cachedBytes', 'cachedAccepted',
   'repliesSent', 'replyBytes', 'replyMessages', 'repliesReceived', 'repliesUnasked', 'emptyReplies', 'routedHops',
   'decodeErrors',
+  'recoveredVerified', 'recoveredBadSignature', 'recoveredCertWaits', 'repliesUnsigned',
 ] as const
 export type AgCounterName = (typeof COUNTERS)[number]

@@ -22,6 +22,14 @@
  * (replies.ts); both ends cache each other with their distance. Recovered packets are delivered
  * with `recovered: true`.
  *
+ * Security (option `security`, authenticated networks; the tree must run with the same OriginAuth).
+ * MAODV signs each packet at its origin and verifies it at members before delivering (WIRE.md
+ * §11.1); this layer keeps each delivered packet's proof (MAODV seq, stream index, signature) in
+ * the history, serves only messages it holds with their proof, in signed GOSSIP-REPLYs (§12.4),
+ * and verifies every recovered message exactly like the tree does before delivering it: a gossip
+ * partner cannot hand over a modified or invented packet. A node's own messages get their proof
+ * from MAODV's 'signed' event. Recovered messages already held are dropped before verifying.
+ *
  * Unicast sends (a node address) go straight to the router. `close()` closes MAODV and the router.
  *
  * Counters: scope 'ag' (ag-types.ts). Events: NetProtocol's, plus 'history-add'/'history-evict'
@@ -38,11 +46,14 @@ import type { Scheduler } from '../../core/scheduler.ts'
 import type { Link, LinkPort, LinkRx, TxFailure } from '../../adhoc/link-types.ts'
 import type { Delivery, NetProtocol, NetProtocolEvents } from '../../adhoc/net-protocol.ts'
 import { Proto } from '../../adhoc/protocols.ts'
+import { multicastSignedBytes, type MulticastDelivery } from '../../adhoc/maodv/index.ts'
+import type { OriginAuth } from '../../crypto/origin-auth.ts'
+import { seqDiff32 } from '../../core/bytes.ts'
 import type { RoutedMessage, TreeInfo, UnicastRouter } from '../../adhoc/routing.ts'
 import { validateAgConfig, type AgConfig, type AgConfigInput } from './ag-defaults.ts'
 import {
   AG_DATA_HEADER_SIZE, AgMsgType, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_STREAM_INDEX, REPLY_BASE_SIZE, decodeAg, encodeAgData, encodeGossip, encodeReply, replyMessageSize, withHops,
-  type Gossip, type GossipReply, type ReplyMessage,
+  type Gossip, type GossipReply, type MessageProof, type ReplyMessage,
 } from './ag-messages.ts'
 import { COUNTERS, type AgCounterName, type AgEvents } from './ag-types.ts'
 import { MemberGroup } from './member-group.ts'
@@ -54,6 +65,13 @@ export interface MulticastTree extends NetProtocol {
   readonly maxPayload: number
   tree(group: Addr): TreeInfo | undefined
 }
+
+/** What a secured tree tells about the packets this node originates (Maodv's 'signed' event). */
+interface SigningTree {
+  on(event: 'signed', fn: (e: SignedEvent) => void): unknown
+  off(event: 'signed', fn: (e: SignedEvent) => void): unknown
+}
+type SignedEvent = { group: Addr; seq: number; payload: Uint8Array; signature: Uint8Array }
 
 /** The unicast service for cached gossip and replies (AODV). */
 export type GossipRouter = UnicastRouter & NetProtocol & { readonly maxPayload: number }
@@ -70,6 +88,8 @@ export interface AnonymousGossipOptions {
   config?: AgConfigInput
   /** Where `config` sits in the caller's configuration, for error paths; default 'gossip'. */
   configPath?: string
+  /** Origin authentication (authenticated networks): the same instance the tree was given. */
+  security?: OriginAuth
 }
 
 export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> implements NetProtocol {
@@ -85,6 +105,8 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
   private closed = false
   /** replyMaxBytes, capped by what one routed packet carries. */
   private readonly replyBytes: number
+  /** What replies may carry (config, and whether they must carry proofs). */
+  private readonly limits: AgConfig & { signed: boolean }
   private readonly onTreeDeliver = (d: Delivery): void => this.fromTree(d)
   private readonly onTreeUndeliverable = (u: { dst: Addr; payload: Uint8Array; reason: string }): void => this.treeUndeliverable(u)
   private readonly onRouterDeliver = (d: Delivery): void => void this.emit('deliver', d)
@@ -92,6 +114,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
   private readonly onRouted = (r: RoutedMessage): void => this.routed(r)
   private readonly onWalk = (rx: LinkRx): void => this.walkArrived(rx)
   private readonly onWalkFail = (_f: TxFailure): void => this.m.walksDropped.inc()
+  private readonly onSigned = (e: SignedEvent): void => this.signed(e)
 
   constructor(private readonly o: AnonymousGossipOptions) {
     super()
@@ -110,6 +133,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
         `a GOSSIP listing ${this.config.gossipMaxSources} sources and ${this.config.gossipMaxMissing} missing numbers takes ${worst} bytes, more than the ${carry} one packet carries here`)
     }
     this.replyBytes = Math.min(this.config.replyMaxBytes, o.router.maxPayload)
+    this.limits = { ...this.config, signed: o.security !== undefined }
     this.port.on('receive', this.onWalk)
     this.port.on('tx-failed', this.onWalkFail)
     o.tree.on('deliver', this.onTreeDeliver)
@@ -117,6 +141,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     o.router.on('deliver', this.onRouterDeliver)
     o.router.on('undeliverable', this.onRouterUndeliverable)
     o.router.on('routed', this.onRouted)
+    if (o.security) (o.tree as unknown as SigningTree).on('signed', this.onSigned)
   }
 
   /**
@@ -124,7 +149,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
    * that carries it alone must fit a routed packet (so every message can be recovered).
    */
   get maxPayload(): number {
-    return Math.min(this.o.tree.maxPayload - AG_DATA_HEADER_SIZE, this.o.router.maxPayload - REPLY_BASE_SIZE - replyMessageSize(0))
+    return Math.min(this.o.tree.maxPayload - AG_DATA_HEADER_SIZE, this.o.router.maxPayload - REPLY_BASE_SIZE - replyMessageSize(0, this.o.security !== undefined))
   }
 
   send(dst: Addr, payload: Uint8Array): void {
@@ -190,6 +215,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     this.o.router.off('deliver', this.onRouterDeliver)
     this.o.router.off('undeliverable', this.onRouterUndeliverable)
     this.o.router.off('routed', this.onRouted)
+    if (this.o.security) (this.o.tree as unknown as SigningTree).off('signed', this.onSigned)
     this.o.tree.close()
     this.o.router.close()
   }
@@ -233,7 +259,9 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     if (!g?.member) return // delivered by MAODV to a member we no longer are
     // The origin holds every message of its stream: cache it like a member that answered.
     if (this.config.cacheOrigins && d.origin !== this.address) g.cache.record(d.origin, Math.max(1, d.hops), this.now())
-    if (!this.accept(g, d.origin, msg.seq, msg.payload, msg.index)) return
+    const auth = (d as MulticastDelivery).auth
+    const proof = auth === undefined ? undefined : { mseq: auth.seq, index: msg.index, signature: auth.signature.slice() }
+    if (!this.accept(g, d.origin, msg.seq, msg.payload, msg.index, proof)) return
     this.m.deliveredTree.inc()
     this.emit('deliver', { origin: d.origin, dst: d.dst, payload: msg.payload, hops: d.hops, at: d.at })
   }
@@ -243,8 +271,16 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     this.emit('undeliverable', { dst: u.dst, payload: msg?.type === AgMsgType.DATA ? msg.payload : u.payload, reason: u.reason })
   }
 
+  /** MAODV signed a packet this node originates: attach the proof to its history entry. */
+  private signed(e: SignedEvent): void {
+    const msg = tryDecode(decodeAg, e.payload)
+    if (msg?.type !== AgMsgType.DATA) return
+    const h = this.groups.get(e.group)?.history.get(this.address, msg.seq)
+    if (h !== undefined) h.proof = { mseq: e.seq, index: msg.index, signature: e.signature.slice() }
+  }
+
   /** Record an arrival; true when it is new here (to deliver), false for a duplicate. */
-  private accept(g: MemberGroup, origin: Addr, seq: number, payload: Uint8Array, index = 0): boolean {
+  private accept(g: MemberGroup, origin: Addr, seq: number, payload: Uint8Array, index = 0, proof?: MessageProof): boolean {
     if (origin === this.address) {
       this.m.duplicates.inc()
       return false
@@ -256,7 +292,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
       return false
     }
     if (a.gaps > 0) this.m.gapsDetected.inc(a.gaps)
-    g.keep(origin, seq, payload.slice(), now)
+    g.keep(origin, seq, payload.slice(), now, proof)
     return true
   }
 
@@ -335,7 +371,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
       // (`passOnUseless`): its answer would be empty, and the walk may still find a member that
       // helps. A non-member sender on the tree answers only for messages it holds (its own). A
       // member with no member known further on is where the walk ends.
-      const messages = collectReply(g.history, msg.initiator, msg.sources, this.config, this.now())
+      const messages = collectReply(g.history, msg.initiator, msg.sources, this.limits, this.now())
       const stuck = towardsMembers === 0 || msg.ttl <= 1
       const willing = messages.length > 0 || (g.member && (!this.config.passOnUseless || stuck))
       if (willing && accepts(towardsMembers, msg.ttl, this.config.acceptProbability, this.o.rng)) {
@@ -360,7 +396,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
       const g = this.groups.get(msg.group)
       if (g === undefined) return
       this.m.cachedAccepted.inc()
-      return this.answer(g, msg, r.hops, collectReply(g.history, msg.initiator, msg.sources, this.config, this.now()))
+      return this.answer(g, msg, r.hops, collectReply(g.history, msg.initiator, msg.sources, this.limits, this.now()))
     }
     if (msg.type === AgMsgType.REPLY) return this.replied(r, msg)
     this.m.decodeErrors.inc()
@@ -385,11 +421,46 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     const g = this.groups.get(msg.group)
     // Only answers to our own recent rounds: anything else is stale or forged (WIRE.md §12.3).
     if (!g?.member || !g.asked(msg.id)) return void this.m.repliesUnasked.inc()
+    if (this.o.security && msg.messages[0].proof === undefined) return void this.m.repliesUnsigned.inc()
     g.cache.record(r.origin, msg.walkHops > 0 ? msg.walkHops : r.hops, this.now())
     for (const m of msg.messages) {
-      if (!isNodeAddr(m.origin) || !this.accept(g, m.origin, m.seq, m.payload)) continue
-      this.m.recovered.inc()
-      this.emit('deliver', { origin: m.origin, dst: g.group, payload: m.payload, hops: r.hops, at: r.at, recovered: true })
+      if (!isNodeAddr(m.origin)) continue
+      if (m.proof === undefined || !this.o.security) this.recover(g, m, r)
+      else if (this.wanted(g, m.origin, m.seq)) this.verifyRecovered(g, { ...m, payload: m.payload.slice(), proof: { ...m.proof, signature: m.proof.signature.slice() } }, r)
+      else this.m.duplicates.inc()
     }
+  }
+
+  private recover(g: MemberGroup, m: ReplyMessage, r: RoutedMessage): void {
+    if (!this.accept(g, m.origin, m.seq, m.payload, 0, m.proof)) return
+    this.m.recovered.inc()
+    this.emit('deliver', { origin: m.origin, dst: g.group, payload: m.payload, hops: r.hops, at: r.at, recovered: true })
+  }
+
+  /** Whether (origin, seq) would be new here: not held, and missing or not reached yet. Checked before verifying. */
+  private wanted(g: MemberGroup, origin: Addr, seq: number): boolean {
+    if (origin === this.address || g.history.get(origin, seq) !== undefined) return false
+    const next = g.recv.next(origin)
+    return next === undefined || seqDiff32(seq, next) >= 0 || g.recv.isMissing(origin, seq)
+  }
+
+  /**
+   * Verify a recovered message exactly as MAODV verifies a tree packet (the origin's signature over
+   * the MAODV packet it sent), then deliver it. An unknown origin certificate is fetched from a
+   * tree neighbour (they hold the certificates of the packets they passed on).
+   */
+  private verifyRecovered(g: MemberGroup, m: ReplyMessage & { proof: MessageProof }, r: RoutedMessage): void {
+    const bytes = multicastSignedBytes(m.origin, g.group, m.proof.mseq, encodeAgData(m.seq, m.proof.index, m.payload))
+    const links = this.o.tree.tree(g.group)?.links ?? []
+    const via = (links.find((l) => l.upstream) ?? links[0])?.neighbour ?? r.origin
+    const v = this.o.security!.verify(m.origin, bytes, m.proof.signature, via, () => {
+      if (this.closed || this.groups.get(g.group) !== g) return
+      if (this.wanted(g, m.origin, m.seq)) this.verifyRecovered(g, m, { ...r, at: this.now() })
+      else this.m.duplicates.inc()
+    })
+    if (v === 'bad') return void this.m.recoveredBadSignature.inc()
+    if (v === 'pending') return void this.m.recoveredCertWaits.inc()
+    this.m.recoveredVerified.inc()
+    this.recover(g, m, r)
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
+import type { MessageProof } from './ag-messages.ts'
 
 export interface HistoryEntry {
   origin: Addr
@@ -17,6 +18,8 @@ export interface HistoryEntry {
   payload: Uint8Array
   /** When it arrived (virtual ms). */
   at: number
+  /** Its origin's signature and what it covers (authenticated networks); set later for a node's own messages. */
+  proof?: MessageProof
 }
 
 export interface HistoryOptions {
@@ -56,14 +59,14 @@ export class History {
    * Keep a message (the caller passes a payload it will not modify). false when (origin, seq) is
    * already held. Evicts the oldest-arrived when over maxMessages (onEvict for each).
    */
-  add(origin: Addr, seq: number, payload: Uint8Array, now: number): boolean {
+  add(origin: Addr, seq: number, payload: Uint8Array, now: number, proof?: MessageProof): boolean {
     let seqs = this.byOrigin.get(origin)
     if (seqs?.has(seq)) return false
     if (!seqs) {
       seqs = new Map()
       this.byOrigin.set(origin, seqs)
     }
-    const e: HistoryEntry = { origin, seq, payload, at: now }
+    const e: HistoryEntry = proof === undefined ? { origin, seq, payload, at: now } : { origin, seq, payload, at: now, proof }
     seqs.set(seq, e)
     this.order.push(e)
     while (this.size > this.maxMessages) this.evictOldest()

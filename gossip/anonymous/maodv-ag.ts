@@ -7,7 +7,7 @@
  */
 import { fieldPath, checkKeys, checkObject } from '../../core/validate.ts'
 import { ROUTED_HEADER_SIZE, validateAodvConfig, type AodvConfig } from '../../adhoc/aodv/index.ts'
-import { MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig, type MaodvConfig } from '../../adhoc/maodv/index.ts'
+import { MULTICAST_DATA_HEADER_SIZE, SIGNED_MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig, type MaodvConfig } from '../../adhoc/maodv/index.ts'
 import { validateAgConfig, type AgConfig } from './ag-defaults.ts'
 import { AG_DATA_HEADER_SIZE, REPLY_BASE_SIZE, replyMessageSize } from './ag-messages.ts'
 
@@ -30,7 +30,14 @@ export function validateMaodvAgConfig(config: unknown, path: string): MaodvAgCon
   }
 }
 
-/** Largest application payload over links carrying `maxDatagram` (AnonymousGossip.maxPayload). */
-export function maodvAgMaxPayload(maxDatagram: number): number {
-  return Math.min(maxDatagram - MULTICAST_DATA_HEADER_SIZE - AG_DATA_HEADER_SIZE, maxDatagram - ROUTED_HEADER_SIZE - REPLY_BASE_SIZE - replyMessageSize(0))
+/**
+ * Largest application payload over links carrying `maxDatagram` (AnonymousGossip.maxPayload).
+ * `routedOverhead`: what a secured router adds to a routed packet besides its header (its
+ * end-to-end trailer); with it, packets are signed (79-byte multicast header, signed replies).
+ */
+export function maodvAgMaxPayload(maxDatagram: number, routedOverhead?: number): number {
+  const signed = routedOverhead !== undefined
+  const tree = maxDatagram - (signed ? SIGNED_MULTICAST_DATA_HEADER_SIZE : MULTICAST_DATA_HEADER_SIZE) - AG_DATA_HEADER_SIZE
+  const reply = maxDatagram - ROUTED_HEADER_SIZE - (routedOverhead ?? 0) - REPLY_BASE_SIZE - replyMessageSize(0, signed)
+  return Math.min(tree, reply)
 }

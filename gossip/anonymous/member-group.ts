@@ -10,7 +10,7 @@ import type { Counter } from '../../core/metrics.ts'
 import type { Rng } from '../../core/rng.ts'
 import type { Scheduler, Timer } from '../../core/scheduler.ts'
 import type { AgConfig } from './ag-defaults.ts'
-import type { GossipSource } from './ag-messages.ts'
+import type { GossipSource, MessageProof } from './ag-messages.ts'
 import type { AgCounterName, AgEvents, HistoryEvent } from './ag-types.ts'
 import { History } from './history.ts'
 import { MemberCache } from './member-cache.ts'
@@ -59,10 +59,10 @@ export class MemberGroup {
   }
 
   /** Keep a message this member delivered or originated (a payload it owns). */
-  keep(origin: Addr, seq: number, payload: Uint8Array, now: number): void {
+  keep(origin: Addr, seq: number, payload: Uint8Array, now: number, proof?: MessageProof): void {
     // Age the history here too: a node that only sends runs no rounds (where members expire it).
     this.history.expire(now)
-    if (this.history.add(origin, seq, payload, now)) this.report('history-add', { group: this.group, origin, seq, payload, at: now })
+    if (this.history.add(origin, seq, payload, now, proof)) this.report('history-add', { group: this.group, origin, seq, payload, at: now })
   }
 
   expire(now: number): void {
