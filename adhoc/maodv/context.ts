@@ -13,6 +13,8 @@ import type { Scheduler, Timer } from '../../core/scheduler.ts'
 import type { LinkPort } from '../link-types.ts'
 import type { Delivery, NetProtocolEvents } from '../net-protocol.ts'
 import type { OriginAuth } from '../../crypto/origin-auth.ts'
+import type { ControlSigning } from './control-signing.ts'
+import type { SignedDigest } from './batch-frame.ts'
 import type { DataPlane } from './data-plane.ts'
 import type { GroupState, GroupTable } from './group-table.ts'
 import type { GroupHello } from './grph.ts'
@@ -29,6 +31,7 @@ export const COUNTERS = [
   'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDropped',
   'hello', 'decodeErrors', 'dataDuplicates', 'dataIgnored', 'filtered',
   'dataSigned', 'dataVerified', 'dataBadSignature', 'dataCertWaits',
+  'dataBatched', 'digestsSent', 'digestsVerified', 'dataHeld', 'dataUnauthenticatedExpired',
 ] as const
 export type CounterName = (typeof COUNTERS)[number]
 
@@ -44,17 +47,17 @@ export interface MaodvEvents {
   repair: (e: { group: Addr; ok: boolean }) => void
   /** Two trees became one with this leader (at the merging side and at the leader it merged into). */
   merge: (e: { group: Addr; leader: Addr }) => void
-  /** (With `security`) this node signed a packet it originates: `payload` as passed to send. */
-  signed: (e: { group: Addr; seq: number; payload: Uint8Array; signature: Uint8Array }) => void
+  /** (With `security`) this node signed a packet it originates (`signature`), or in batch mode a DIGEST listing it (`digest`): `payload` as passed to send. */
+  signed: (e: { group: Addr; seq: number; payload: Uint8Array; signature?: Uint8Array; digest?: SignedDigest }) => void
 }
 
 /**
  * What a secured MAODV delivers: a Delivery whose `auth` holds the packet's MAODV sequence number
- * and its origin's (verified) signature, so a layer above (anonymous gossip) can hand the packet on
+ * and its origin's (verified) signature, or in batch mode the verified DIGEST that lists it, so a layer above (anonymous gossip) can hand the packet on
  * with its proof. Absent without `security`.
  */
 export interface MulticastDelivery extends Delivery {
-  auth?: { seq: number; signature: Uint8Array }
+  auth?: { seq: number; signature?: Uint8Array; digest?: SignedDigest }
 }
 
 export type MaodvEmitter = EventEmitter<NetProtocolEvents & MaodvEvents>
@@ -66,6 +69,8 @@ export interface MaodvForwardCandidate {
   seq: number
   hops: number
   payload: Uint8Array
+  /** A batch-mode DIGEST (WIRE.md §11.2; `payload` is its body), not application data. */
+  digest?: boolean
 }
 
 export class MaodvContext {
@@ -75,6 +80,8 @@ export class MaodvContext {
   merge!: Merge
   plane!: DataPlane
   live!: Liveness
+  /** Signs and verifies RREQ, RREP and GRPH (a no-op in an open network). */
+  ctlAuth!: ControlSigning
   closed = false
   /** Rebroadcasts of floods waiting for their jitter. */
   private readonly pending = new Set<Timer>()
@@ -104,6 +111,11 @@ export class MaodvContext {
   /** Send a control message; false when the link refused it (closed, too large). */
   control(to: Addr, bytes: Uint8Array): boolean {
     return this.send(this.ctlPort, to, bytes)
+  }
+
+  /** Largest datagram the data port carries (batch mode sizes its DIGESTs by it). */
+  get dataMaxDatagram(): number {
+    return this.dataPort.maxDatagram
   }
 
   /** Send a data packet; false when the link refused it. */

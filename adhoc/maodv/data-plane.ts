@@ -20,7 +20,9 @@
  * repair ends; without that every packet sent during a repair is lost at the source.
  *
  * With `security` every packet carries its origin's signature; members verify before delivering
- * (data-auth.ts says who verifies what, and why relays do not).
+ * (data-auth.ts says who verifies what, and why relays do not). With `signEvery` ≥ 2 (batch mode)
+ * packets go out unsigned and a signed DIGEST follows every batch (batch-origin.ts); members hold
+ * them until it verified (batch.ts).
  *
  * Liveness of tree neighbours (the 750 ms rule) is liveness.ts.
  */
@@ -31,7 +33,9 @@ import type { LinkRx } from '../link-types.ts'
 import type { MaodvContext } from './context.ts'
 import { isOnTree, type GroupState } from './group-table.ts'
 import { DataAuth } from './data-auth.ts'
-import { decodeData, decodeSignedData, encodeData, type DataHeader } from './data-frame.ts'
+import { BatchOrigin, batchSize } from './batch-origin.ts'
+import type { SignedDigest } from './batch-frame.ts'
+import { AUTH_BATCHED, AUTH_DIGEST, decodeData, decodeSignedData, encodeData, type DataHeader } from './data-frame.ts'
 
 interface Buffered {
   group: Addr
@@ -43,10 +47,34 @@ export class DataPlane {
   private seq: number
   private readonly buffer: Buffered[] = []
   private readonly auth: DataAuth | undefined
+  /** Batch mode at this origin (security and signEvery ≥ 2). */
+  private readonly batcher: BatchOrigin | undefined
 
   constructor(private readonly c: MaodvContext) {
     this.seq = c.rng.int(0x1_0000_0000)
-    if (c.security) this.auth = new DataAuth(c, (g, h, rx, verified) => this.pass(g, h, rx, verified))
+    if (!c.security) return
+    this.auth = new DataAuth(c, { deliver: (g, h, rx, proof) => this.deliver(g, h, rx, proof), forward: (g, h, rx) => this.forward(g, h, rx) })
+    const k = batchSize(c.config.signEvery, c.dataMaxDatagram)
+    if (k >= 2) {
+      this.batcher = new BatchOrigin(c, {
+        nextSeq: () => this.nextSeq(),
+        transmit: (group, bytes) => {
+          const g = c.groups.get(group)
+          if (g === undefined || !isOnTree(g) || !this.transmit(g, bytes, 0)) c.m.dataDropped.inc()
+        },
+      }, k)
+    }
+  }
+
+  /** Batch-mode verification at this member (for gossip: verify DIGESTs, look up listed hashes); undefined in an open network. */
+  get batch(): DataAuth['batch'] | undefined {
+    return this.auth?.batch
+  }
+
+  private nextSeq(): number {
+    const seq = this.seq
+    this.seq = (seq + 1) >>> 0
+    return seq
   }
 
   // ---- sending -----------------------------------------------------------------------------------
@@ -69,9 +97,12 @@ export class DataPlane {
   }
 
   private originate(g: GroupState, payload: Uint8Array): void {
-    const seq = this.seq
-    this.seq = (seq + 1) >>> 0
+    const seq = this.nextSeq()
     this.c.live.active(g)
+    if (this.batcher) {
+      this.transmit(g, encodeData({ origin: this.c.self, group: g.group, seq, ttl: this.c.config.dataTtl, hops: 0, payload, auth: AUTH_BATCHED }), 0)
+      return this.batcher.add(g.group, seq, payload)
+    }
     const signature = this.auth?.sign(g.group, seq, payload)
     this.transmit(g, encodeData({ origin: this.c.self, group: g.group, seq, ttl: this.c.config.dataTtl, hops: 0, payload, signature }), 0)
     if (signature !== undefined) this.c.events.emit('signed', { group: g.group, seq, payload, signature })
@@ -178,20 +209,25 @@ export class DataPlane {
     const fresh = g.dedup.accept(h.origin, h.seq)
     if (this.auth) return this.auth.arrive(g, h, rx, fresh)
     if (!fresh) return void c.m.dataDuplicates.inc()
-    this.pass(g, h, rx, false)
+    this.deliver(g, h, rx)
+    this.forward(g, h, rx)
   }
 
-  /** Deliver a packet accepted here (members) and forward it down the tree. `verified`: its signature checked out here. */
-  private pass(g: GroupState, h: DataHeader, rx: LinkRx, verified: boolean): void {
+  /** Deliver a packet accepted here if this node is a member; `proof`: what verified it (authenticated networks). */
+  private deliver(g: GroupState, h: DataHeader, rx: LinkRx, proof?: { seq: number; signature?: Uint8Array; digest?: SignedDigest }): void {
+    if (!g.member) return
+    this.c.m.dataDelivered.inc()
+    const auth = proof === undefined ? {} : { auth: proof }
+    this.c.events.emit('deliver', { origin: h.origin, dst: g.group, payload: h.payload, hops: Math.min(255, h.hops + 1), at: rx.at, ...auth })
+  }
+
+  /** Forward a packet down the tree (every tree link but the one it came from), after the relay jitter. */
+  private forward(g: GroupState, h: DataHeader, rx: LinkRx): void {
     const c = this.c
     const hops = Math.min(255, h.hops + 1)
-    if (g.member) {
-      c.m.dataDelivered.inc()
-      const auth = verified ? { auth: { seq: h.seq, signature: h.signature! } } : {}
-      c.events.emit('deliver', { origin: h.origin, dst: g.group, payload: h.payload, hops, at: rx.at, ...auth })
-    }
     if (h.ttl <= 1 || g.links.size < 2) return
-    if (c.forwardFilter && !c.forwardFilter({ origin: h.origin, dst: g.group, seq: h.seq, hops, payload: h.payload })) {
+    const digest = h.auth === AUTH_DIGEST ? { digest: true } : {}
+    if (c.forwardFilter && !c.forwardFilter({ origin: h.origin, dst: g.group, seq: h.seq, hops, payload: h.payload, ...digest })) {
       c.m.filtered.inc()
       return
     }
@@ -206,5 +242,7 @@ export class DataPlane {
 
   close(): void {
     this.buffer.length = 0
+    this.batcher?.close()
+    this.auth?.close()
   }
 }

@@ -8,6 +8,12 @@
  * join (and a joiner waiting to elect itself learns that a tree exists); a tree node takes a newer
  * sequence number of its own leader; a leader that hears another leader of its group with a
  * higher address starts a merge (merge.ts).
+ *
+ * In an authenticated network the leader signs each GRPH (GRPH-S, control-signing.ts); a node
+ * checks the signature after the duplicate filter (the newest sequence number per leader) and
+ * before recording, learning or relaying anything, so a forged GRPH with a high sequence number
+ * cannot shut out the leader's genuine ones. One waiting for the leader's certificate is handled
+ * again when it arrives.
  */
 import { BROADCAST, type Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
@@ -47,17 +53,19 @@ export class GroupHello {
       return
     }
     g.groupSeq = (g.groupSeq + 1) >>> 0
-    const bytes = encodeGrph({ ttl: c.config.netDiameter, hops: 0, group: g.group, leader: c.self, groupSeq: g.groupSeq })
+    const bytes = encodeGrph(c.ctlAuth.signGrph({ ttl: c.config.netDiameter, hops: 0, group: g.group, leader: c.self, groupSeq: g.groupSeq }))
     if (c.control(BROADCAST, bytes)) c.m.grph.inc()
     g.grphTimer = c.scheduler.at(c.config.groupHelloIntervalMs, () => this.send(g))
   }
 
   onGrph(from: Addr, msg: Grph): void {
     const c = this.c
+    if (c.closed || !c.ctlAuth.modeOk(msg)) return
     const now = c.now()
     if (msg.leader === c.self) return
     const known = c.grphRoutes.get(msg.group, msg.leader, now)
     if (known !== undefined && seqDiff32(msg.groupSeq, known.groupSeq) <= 0) return
+    if (c.ctlAuth.verify(msg, from, () => this.onGrph(from, msg)) !== 'ok') return
     const hops = Math.min(255, msg.hops + 1)
     c.grphRoutes.put({ group: msg.group, leader: msg.leader, groupSeq: msg.groupSeq, nextHop: from, hops, expiresAt: 0 }, now)
     const g = c.groups.ensure(msg.group, now)

@@ -47,5 +47,12 @@ export {
   dataSignedBytes as multicastSignedBytes,
   decodeSignedData as decodeSignedMulticastData,
 } from './data-frame.ts'
+export {
+  DIGEST_HASH_BYTES, decodeDigestBody, digestSignedBytes as multicastDigestSignedBytes, encodeDigestBody, packetHash as multicastPacketHash,
+  sameHash as sameDigestHash, type DigestEntry, type SignedDigest,
+} from './batch-frame.ts'
+export type { BatchVerifier } from './batch.ts'
 export { DATA_HEADER_SIZE as MULTICAST_DATA_HEADER_SIZE, decodeData as decodeMulticastData, encodeData as encodeMulticastData, type DataHeader as MulticastDataHeader } from './data-frame.ts'
+export { GRPH_S_SIZE, RREP_S_SIZE, RREQ_S_SIZE, SignedType as MaodvSignedType } from './maodv-messages.ts'
+export { CONTROL_SECURITY_COUNTERS as MAODV_CONTROL_SECURITY_COUNTERS, grphSignedBytes, rrepSignedBytes, rreqSignedBytes } from './control-signing.ts'
 export type { TreeInfo, TreeLink } from '../routing.ts'

@@ -121,6 +121,30 @@ export interface MaodvConfig {
   /** Hops a data packet may travel on the tree (loop guard besides duplicate suppression). */
   dataTtl: number
 
+  /**
+   * Authenticated networks only (ignored without `security`): how the origin authenticates its
+   * multicast data (WIRE.md §11.1–11.2, batch-origin.ts). 1 = a 64-byte Ed25519 signature on every
+   * packet (79-byte header; one sign per packet at the origin, one verify per packet per member;
+   * nothing waits). k ≥ 2 = batch mode: packets go out unsigned at once (15-byte header) and every
+   * k packets (or `batchMaxDelayMs` after the first unsigned one) one signed DIGEST lists their
+   * 16-byte hashes plus the previous DIGEST's (80 + 40k bytes per k packets: 15 + 80/k + 40 bytes
+   * per packet; one sign and one verify per batch instead of per packet). Members deliver a
+   * batched packet only once a DIGEST listing it verified: up to `batchMaxDelayMs` more latency.
+   * k is capped so that a DIGEST fits one packet (2k entries ≤ (maxDatagram − 80) / 20).
+   */
+  signEvery: number
+  /** Batch mode: the longest an unsigned packet waits at its origin for the DIGEST that lists it, ms (the added latency's bound). */
+  batchMaxDelayMs: number
+  /**
+   * Batch mode: a member holds a batched packet this long at most for a DIGEST that lists it, ms;
+   * then drops it (`dataUnauthenticatedExpired`, never delivered unverified; gossip may recover it
+   * with its DIGEST). Default 2000: covers one lost DIGEST (the next one, ≤ 2 × batchMaxDelayMs
+   * later, lists the batch again) plus transit. Must be ≥ batchMaxDelayMs.
+   */
+  batchHoldMs: number
+  /** Batch mode: batched packets a member holds at once awaiting their DIGEST (all groups); the oldest is dropped beyond. */
+  batchMaxHeld: number
+
   /** Groups this node keeps state for (joined, on a tree, or known from GRPHs); knowledge-only entries are evicted first. */
   maxGroups: number
   /** Activated tree links per group; a MACT-J beyond it is refused. At most 64 (hello neighbour list). */
@@ -172,6 +196,10 @@ export const DEFAULT_MAODV_CONFIG: Readonly<MaodvConfig> = Object.freeze({
   sendBufferTtlMs: 10_000,
   unicastSingleNextHop: true,
   dataTtl: 32,
+  signEvery: 1,
+  batchMaxDelayMs: 500,
+  batchHoldMs: 2000,
+  batchMaxHeld: 256,
   maxGroups: 64,
   maxTreeLinks: 32,
   maxRoutes: 1024,
@@ -216,6 +244,10 @@ const RULES: Record<keyof MaodvConfig, FieldRule> = {
   sendBufferTtlMs: { gt: 0, max: 3_600_000 },
   unicastSingleNextHop: 'boolean',
   dataTtl: int(1, 255),
+  signEvery: int(1, 127),
+  batchMaxDelayMs: { gt: 0, max: 60_000 },
+  batchHoldMs: { gt: 0, max: 600_000 },
+  batchMaxHeld: int(1, 1_048_576),
   maxGroups: int(1, 65_536),
   maxTreeLinks: int(1, 64),
   maxRoutes: int(1, 1_048_576),
@@ -236,6 +268,9 @@ export function validateMaodvConfig(partial: MaodvConfigInput = {}, path = 'maod
   if (c.repairTtlStart > c.netDiameter) throw new ConfigError(at('repairTtlStart'), `must be <= netDiameter (${c.netDiameter}), got ${c.repairTtlStart}`)
   if (c.treeHelloIntervalMs >= c.treeLivenessMs) {
     throw new ConfigError(at('treeHelloIntervalMs'), `must be < treeLivenessMs (${c.treeLivenessMs}) or every tree link looks silent, got ${c.treeHelloIntervalMs}`)
+  }
+  if (c.batchHoldMs < c.batchMaxDelayMs) {
+    throw new ConfigError(at('batchHoldMs'), `must be >= batchMaxDelayMs (${c.batchMaxDelayMs}) or members drop batched packets before their DIGEST is due, got ${c.batchHoldMs}`)
   }
   return c
 }

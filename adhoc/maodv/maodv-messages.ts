@@ -11,6 +11,17 @@
  *   HELLO  8   12 + 5n    tree keepalive to the tree neighbours (one link broadcast), listing them,
  *                         each with the sender's distance to its nearest member away from that neighbour
  *
+ * In an authenticated network the three messages that travel several hops are signed by their
+ * origin (control-signing.ts says what is signed and by whom) and take their own type numbers: the
+ * plain layout (its type byte replaced) followed by a 64-byte Ed25519 signature.
+ *
+ *   RREQ-S  9   89 bytes   RREQ ‖ signature of `origin`
+ *   RREP-S 10   92 bytes   RREP ‖ signature of `replier`
+ *   GRPH-S 11   80 bytes   GRPH ‖ signature of `leader`
+ *
+ * A decoded RREQ-S is an `Rreq` (type MsgType.RREQ) with `signature` set, and so on: handlers see
+ * one message kind, and relays that re-encode `{ ...msg, hops }` keep the signed layout.
+ *
  * Decoders are total: any input gives a message or a `DecodeError`. They reject unknown types,
  * reserved bits, lengths other than the exact size, addresses of the wrong kind and flag
  * combinations that mean nothing; they allocate only the result (the hello's list is bounded by
@@ -20,11 +31,18 @@ import { isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
 import { ByteReader, ByteWriter } from '../../core/bytes.ts'
 
 export const MsgType = { RREQ: 1, RREP: 2, MACT: 6, GRPH: 7, HELLO: 8 } as const
+/** Wire type numbers of the signed layouts (authenticated networks). */
+export const SignedType = { RREQ: 9, RREP: 10, GRPH: 11 } as const
+/** Bytes of the Ed25519 signature ending a signed layout. */
+export const CONTROL_SIGNATURE_SIZE = 64
 
 export const RREQ_SIZE = 25
 export const RREP_SIZE = 28
 export const MACT_SIZE = 28
 export const GRPH_SIZE = 16
+export const RREQ_S_SIZE = RREQ_SIZE + CONTROL_SIGNATURE_SIZE
+export const RREP_S_SIZE = RREP_SIZE + CONTROL_SIGNATURE_SIZE
+export const GRPH_S_SIZE = GRPH_SIZE + CONTROL_SIGNATURE_SIZE
 export const HELLO_BASE_SIZE = 12
 export const MAX_HELLO_NEIGHBOURS = 64
 /** Bytes per listed neighbour in a HELLO: address u32, nearestMember u8. */
@@ -65,6 +83,8 @@ export interface Rreq {
   groupSeq: number
   /** The leader the requester knows (merge: the leader it merges with), 0 = none. */
   leader: Addr
+  /** RREQ-S (type 9): `origin`'s signature. Absent: the open layout. */
+  signature?: Uint8Array
 }
 
 export interface Rrep {
@@ -83,6 +103,8 @@ export interface Rrep {
   rreqId: number
   /** The tree node that replied. */
   replier: Addr
+  /** RREP-S (type 10): `replier`'s signature. Absent: the open layout. */
+  signature?: Uint8Array
 }
 
 export interface Mact {
@@ -110,6 +132,8 @@ export interface Grph {
   group: Addr
   leader: Addr
   groupSeq: number
+  /** GRPH-S (type 11): `leader`'s signature. Absent: the open layout. */
+  signature?: Uint8Array
 }
 
 export interface Hello {
@@ -133,19 +157,30 @@ export type MaodvMessage = Rreq | Rrep | Mact | Grph | Hello
 
 const MACT_COMBOS = new Set([MACT_J, MACT_P, MACT_G, MACT_G | MACT_P, MACT_U, MACT_R])
 
+/** A writer for the plain layout of `size` bytes, or the signed one (type byte `signedType`) when `signature` is given. */
+function start(size: number, plainType: number, signedType: number, signature: Uint8Array | undefined, what: string): ByteWriter {
+  if (signature === undefined) return new ByteWriter(size).u8(plainType)
+  if (signature.length !== CONTROL_SIGNATURE_SIZE) throw new RangeError(`a ${what} signature is ${CONTROL_SIGNATURE_SIZE} bytes, got ${signature.length}`)
+  return new ByteWriter(size + CONTROL_SIGNATURE_SIZE).u8(signedType)
+}
+
+function finish(w: ByteWriter, signature: Uint8Array | undefined): Uint8Array {
+  return (signature === undefined ? w : w.raw(signature)).done()
+}
+
 export function encodeRreq(m: Omit<Rreq, 'type'>): Uint8Array {
   const flags = (m.join ? RREQ_J : 0) | (m.merge ? RREQ_R : 0) | (m.seqKnown ? RREQ_K : 0)
-  return new ByteWriter(RREQ_SIZE)
-    .u8(MsgType.RREQ).u8(flags).u8(m.ttl).u8(m.hops).u8(m.maxHopsToLeader)
+  const w = start(RREQ_SIZE, MsgType.RREQ, SignedType.RREQ, m.signature, 'RREQ')
+    .u8(flags).u8(m.ttl).u8(m.hops).u8(m.maxHopsToLeader)
     .u32(m.rreqId).u32(m.group).u32(m.origin).u32(m.groupSeq).u32(m.leader)
-    .done()
+  return finish(w, m.signature)
 }
 
 export function encodeRrep(m: Omit<Rrep, 'type'>): Uint8Array {
-  return new ByteWriter(RREP_SIZE)
-    .u8(MsgType.RREP).u8(m.merge ? RREP_R : 0).u8(m.hops).u8(m.hopsToLeader)
+  const w = start(RREP_SIZE, MsgType.RREP, SignedType.RREP, m.signature, 'RREP')
+    .u8(m.merge ? RREP_R : 0).u8(m.hops).u8(m.hopsToLeader)
     .u32(m.group).u32(m.groupSeq).u32(m.leader).u32(m.origin).u32(m.rreqId).u32(m.replier)
-    .done()
+  return finish(w, m.signature)
 }
 
 export function encodeMact(m: Omit<Mact, 'type'>): Uint8Array {
@@ -156,7 +191,8 @@ export function encodeMact(m: Omit<Mact, 'type'>): Uint8Array {
 }
 
 export function encodeGrph(m: Omit<Grph, 'type'>): Uint8Array {
-  return new ByteWriter(GRPH_SIZE).u8(MsgType.GRPH).u8(0).u8(m.ttl).u8(m.hops).u32(m.group).u32(m.leader).u32(m.groupSeq).done()
+  const w = start(GRPH_SIZE, MsgType.GRPH, SignedType.GRPH, m.signature, 'GRPH').u8(0).u8(m.ttl).u8(m.hops).u32(m.group).u32(m.leader).u32(m.groupSeq)
+  return finish(w, m.signature)
 }
 
 export function encodeHello(m: Omit<Hello, 'type'>): Uint8Array {
@@ -190,8 +226,13 @@ function exact(r: ByteReader, bytes: Uint8Array, size: number, what: string): vo
   if (bytes.length !== size) r.fail(`${what} must be exactly ${size} bytes, got ${bytes.length}`)
 }
 
-function decodeRreq(bytes: Uint8Array, r: ByteReader): Rreq {
-  exact(r, bytes, RREQ_SIZE, 'RREQ')
+/** The signature ending a signed layout (a copy), after its plain fields were read. */
+function signature(r: ByteReader): Uint8Array {
+  return r.bytesView(CONTROL_SIGNATURE_SIZE, 'signature').slice()
+}
+
+function decodeRreq(bytes: Uint8Array, r: ByteReader, signed: boolean): Rreq {
+  exact(r, bytes, signed ? RREQ_S_SIZE : RREQ_SIZE, signed ? 'RREQ-S' : 'RREQ')
   r.u8('type')
   const flags = r.u8('flags')
   if (flags & 0x1f) r.fail(`reserved RREQ flag bits set: 0x${flags.toString(16)}`)
@@ -207,11 +248,13 @@ function decodeRreq(bytes: Uint8Array, r: ByteReader): Rreq {
   const origin = node(r, 'origin')
   const groupSeq = r.u32('groupSeq')
   const leader = merge ? node(r, 'leader') : nodeOrZero(r, 'leader')
-  return { type: MsgType.RREQ, join, merge, seqKnown: (flags & RREQ_K) !== 0, ttl, hops, maxHopsToLeader, rreqId, group: g, origin, groupSeq, leader }
+  const m: Rreq = { type: MsgType.RREQ, join, merge, seqKnown: (flags & RREQ_K) !== 0, ttl, hops, maxHopsToLeader, rreqId, group: g, origin, groupSeq, leader }
+  if (signed) m.signature = signature(r)
+  return m
 }
 
-function decodeRrep(bytes: Uint8Array, r: ByteReader): Rrep {
-  exact(r, bytes, RREP_SIZE, 'RREP')
+function decodeRrep(bytes: Uint8Array, r: ByteReader, signed: boolean): Rrep {
+  exact(r, bytes, signed ? RREP_S_SIZE : RREP_SIZE, signed ? 'RREP-S' : 'RREP')
   r.u8('type')
   const flags = r.u8('flags')
   if (flags & ~RREP_R & 0xff) r.fail(`reserved RREP flag bits set: 0x${flags.toString(16)}`)
@@ -223,7 +266,9 @@ function decodeRrep(bytes: Uint8Array, r: ByteReader): Rrep {
   const origin = node(r, 'origin')
   const rreqId = r.u32('rreqId')
   const replier = node(r, 'replier')
-  return { type: MsgType.RREP, merge: flags === RREP_R, hops, hopsToLeader, group: g, groupSeq, leader, origin, rreqId, replier }
+  const m: Rrep = { type: MsgType.RREP, merge: flags === RREP_R, hops, hopsToLeader, group: g, groupSeq, leader, origin, rreqId, replier }
+  if (signed) m.signature = signature(r)
+  return m
 }
 
 function decodeMact(bytes: Uint8Array, r: ByteReader): Mact {
@@ -242,8 +287,8 @@ function decodeMact(bytes: Uint8Array, r: ByteReader): Mact {
   return { type: MsgType.MACT, flags, hopsToLeader, group: g, groupSeq, leader, origin, rreqId, replier }
 }
 
-function decodeGrph(bytes: Uint8Array, r: ByteReader): Grph {
-  exact(r, bytes, GRPH_SIZE, 'GRPH')
+function decodeGrph(bytes: Uint8Array, r: ByteReader, signed: boolean): Grph {
+  exact(r, bytes, signed ? GRPH_S_SIZE : GRPH_SIZE, signed ? 'GRPH-S' : 'GRPH')
   r.u8('type')
   if (r.u8('flags') !== 0) r.fail('reserved GRPH flags set')
   const ttl = r.u8('ttl')
@@ -252,7 +297,9 @@ function decodeGrph(bytes: Uint8Array, r: ByteReader): Grph {
   const g = group(r)
   const leader = node(r, 'leader')
   const groupSeq = r.u32('groupSeq')
-  return { type: MsgType.GRPH, ttl, hops, group: g, leader, groupSeq }
+  const m: Grph = { type: MsgType.GRPH, ttl, hops, group: g, leader, groupSeq }
+  if (signed) m.signature = signature(r)
+  return m
 }
 
 function decodeHello(bytes: Uint8Array, r: ByteReader): Hello {
@@ -279,11 +326,14 @@ export function decodeMaodv(bytes: Uint8Array): MaodvMessage {
   const r = new ByteReader(bytes, 'MAODV message')
   if (bytes.length === 0) r.fail('empty')
   switch (bytes[0]) {
-    case MsgType.RREQ: return decodeRreq(bytes, r)
-    case MsgType.RREP: return decodeRrep(bytes, r)
+    case MsgType.RREQ: return decodeRreq(bytes, r, false)
+    case MsgType.RREP: return decodeRrep(bytes, r, false)
     case MsgType.MACT: return decodeMact(bytes, r)
-    case MsgType.GRPH: return decodeGrph(bytes, r)
+    case MsgType.GRPH: return decodeGrph(bytes, r, false)
     case MsgType.HELLO: return decodeHello(bytes, r)
+    case SignedType.RREQ: return decodeRreq(bytes, r, true)
+    case SignedType.RREP: return decodeRrep(bytes, r, true)
+    case SignedType.GRPH: return decodeGrph(bytes, r, true)
     default: return r.fail(`unknown message type ${bytes[0]}`)
   }
 }

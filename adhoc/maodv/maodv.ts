@@ -39,6 +39,7 @@
  * `security`: dataSigned (packets this node signed as origin), dataVerified (signatures a member
  * checked and found good), dataBadSignature (packets refused: the signature does not verify — a
  * relay modified or invented it), dataCertWaits (packets held for the origin's certificate).
+ * Signed control messages have their own counters (control-signing.ts), registered only with `security`.
  */
 import { isGroupAddr, type Addr } from '../../core/addr.ts'
 import { tryDecode, ErrorCodes, SpinmeshError } from '../../core/errors.ts'
@@ -52,7 +53,9 @@ import type { NetProtocol, NetProtocolEvents } from '../net-protocol.ts'
 import { Proto } from '../protocols.ts'
 import type { TreeInfo } from '../routing.ts'
 import { COUNTERS, MaodvContext, type CounterName, type MaodvEvents, type MaodvForwardCandidate } from './context.ts'
+import { ControlSigning } from './control-signing.ts'
 import { DataPlane } from './data-plane.ts'
+import type { BatchVerifier } from './batch.ts'
 import { DATA_HEADER_SIZE, SIGNED_DATA_HEADER_SIZE } from './data-frame.ts'
 import type { OriginAuth } from '../../crypto/origin-auth.ts'
 import { GroupTable, isOnTree, treeInfo } from './group-table.ts'
@@ -79,8 +82,9 @@ export interface MaodvOptions {
   forwardFilter?: (p: MaodvForwardCandidate) => boolean
   /**
    * Origin authentication, in an authenticated network (every node must have it, or none):
-   * multicast data carries its origin's signature (WIRE.md §11.1, data-auth.ts). Control messages
-   * are not signed yet (they are link-authenticated). Absent: the open layout, bytes unchanged.
+   * multicast data carries its origin's signature (WIRE.md §11.1, data-auth.ts), and so do RREQ,
+   * RREP and GRPH (RREQ-S, RREP-S, GRPH-S: control-signing.ts; MACT and HELLO travel one hop and are
+   * link-authenticated). Absent: the open layouts, bytes unchanged.
    */
   security?: OriginAuth
 }
@@ -120,6 +124,7 @@ export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements N
     c.merge = new Merge(c)
     c.plane = new DataPlane(c)
     c.live = new Liveness(c)
+    c.ctlAuth = new ControlSigning(o.security, metrics)
     this.c = c
     this.ctl.on('receive', this.onCtl)
     this.dat.on('receive', this.onData)
@@ -131,6 +136,11 @@ export class Maodv extends Emitter<NetProtocolEvents & MaodvEvents> implements N
   /** Largest payload `send` accepts. */
   get maxPayload(): number {
     return this.dat.maxDatagram - (this.c.security ? SIGNED_DATA_HEADER_SIZE : DATA_HEADER_SIZE)
+  }
+
+  /** Batch-mode verification (WIRE.md §11.2, batch.ts) for the layer above: undefined in an open network. */
+  get batch(): BatchVerifier | undefined {
+    return this.c.plane.batch
   }
 
   /** Multicast `payload` to `group` (members or not: a non-member joins the tree as a router). */

@@ -17,6 +17,8 @@
  *    through; the old leader stops leading when it arrives).
  *
  * One merge at a time per group, for 2 × NET_TRAVERSAL_TIME; a lost one is retried at the next GRPH.
+ * In an authenticated network the merge request is signed by the merging leader and the reply by
+ * the other leader (control-signing.ts), and relays check both before acting on them.
  *
  * Never towards its own subtree. Step 3 is safe only if every node of the merging tree knows its
  * leader: the merge request follows GRPH reverse paths, which may run through the merging tree
@@ -61,10 +63,10 @@ export class Merge {
     if (route === undefined) return
     g.mergeUntil = now + 2 * netTraversalMs(c.config)
     const ttl = Math.min(255, route.hops + 2)
-    const bytes = encodeRreq({
+    const bytes = encodeRreq(c.ctlAuth.signRreq({
       join: true, merge: true, seqKnown: g.seqKnown, ttl, hops: 0, maxHopsToLeader: UNKNOWN_HOPS,
       rreqId: c.requests.newId(), group: g.group, origin: c.self, groupSeq: g.groupSeq, leader: other,
-    })
+    }))
     if (c.control(route.nextHop, bytes)) c.m.rreq.inc()
   }
 
@@ -74,7 +76,7 @@ export class Merge {
     g.mergeTimer = null
   }
 
-  /** A merge request (already past duplicate suppression). */
+  /** A merge request (already past duplicate suppression, and its signature in a secured network: requests.ts). */
   onRreq(from: Addr, msg: Rreq): void {
     const c = this.c
     const now = c.now()
@@ -83,10 +85,10 @@ export class Merge {
       if (g === undefined || g.state !== 'on' || g.leader !== c.self) return
       const base = msg.seqKnown && seqDiff32(msg.groupSeq, g.groupSeq) > 0 ? msg.groupSeq : g.groupSeq
       g.groupSeq = (base + 1) >>> 0
-      const bytes = encodeRrep({
+      const bytes = encodeRrep(c.ctlAuth.signRrep({
         merge: true, hops: 0, hopsToLeader: 0, group: g.group, groupSeq: g.groupSeq, leader: c.self,
         origin: msg.origin, rreqId: msg.rreqId, replier: c.self,
-      })
+      }))
       if (c.control(from, bytes)) c.m.rrep.inc()
       c.grph.sendNow(g)
       c.events.emit('merge', { group: g.group, leader: c.self })
@@ -98,7 +100,7 @@ export class Merge {
     if (c.control(route.nextHop, encodeRreq({ ...msg, ttl: msg.ttl - 1, hops: Math.min(255, msg.hops + 1) }))) c.m.rreq.inc()
   }
 
-  /** A merge reply: absorbed by the first node of the merging tree, else relayed. */
+  /** A merge reply (its signature checked in a secured network: requests.ts): absorbed by the first node of the merging tree, else relayed. */
   onRrep(from: Addr, msg: Rrep): void {
     const c = this.c
     const g = c.groups.get(msg.group)

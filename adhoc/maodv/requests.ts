@@ -15,6 +15,13 @@
  *   upstream and sends MACT-J naming the replier, which each relay forwards along its recorded next
  *   hop towards it (tree.ts `onActivate`) until an on-tree node.
  * - Merge requests (R) are handled by merge.ts.
+ *
+ * In an authenticated network (control-signing.ts) RREQs are signed by their requester and RREPs
+ * by their replier. Receive order: the layout's mode, then the cheap checks (own request,
+ * duplicate by (origin, rreqId); for a RREP, whether anything here would use it), then the
+ * signature; a request is recorded as seen, and a reverse hop or reply candidate learnt, only
+ * after it verified, so a forged copy arriving first does not suppress the genuine one. A message
+ * waiting for its signer's certificate is handled again from the start when it arrives.
  */
 import { BROADCAST, type Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
@@ -102,10 +109,10 @@ export class Requests implements DiscoveryHost {
     const g = c.groups.get(d.group)!
     const rreqId = this.newId()
     const leader = g.leader === c.self ? 0 : g.leader
-    const bytes = encodeRreq({
+    const bytes = encodeRreq(c.ctlAuth.signRreq({
       join: true, merge: false, seqKnown: g.seqKnown, ttl, hops: 0, maxHopsToLeader: d.maxHopsToLeader,
       rreqId, group: g.group, origin: c.self, groupSeq: g.groupSeq, leader,
-    })
+    }))
     if (c.control(BROADCAST, bytes)) c.m.rreq.inc()
     return rreqId
   }
@@ -155,9 +162,17 @@ export class Requests implements DiscoveryHost {
 
   // ---- everyone else's requests -------------------------------------------------------------------
 
-  onRreq(from: Addr, msg: Rreq): void {
+  /** `resumed`: handled again after the requester's certificate arrived (secured network). */
+  onRreq(from: Addr, msg: Rreq, resumed = false): void {
     const c = this.c
-    if (msg.join && !msg.merge) c.live.joinRequest(from, msg)
+    if (c.closed || !c.ctlAuth.modeOk(msg)) return
+    // Liveness learns only about `from` (the link authenticated it): "I am off the tree" concerns
+    // our link to it alone, so it needs no signature.
+    if (msg.join && !msg.merge && !resumed) c.live.joinRequest(from, msg)
+    if (c.ctlAuth.secured) {
+      if (msg.origin === c.self || this.dedup.seen(msg.origin, msg.rreqId)) return
+      if (c.ctlAuth.verify(msg, from, () => this.onRreq(from, msg, true)) !== 'ok') return
+    }
     if (msg.origin === c.self || !this.dedup.accept(msg.origin, msg.rreqId)) return
     if (msg.merge) return c.merge.onRreq(from, msg)
     if (!msg.join) return
@@ -178,15 +193,20 @@ export class Requests implements DiscoveryHost {
 
   private reply(to: Addr, g: GroupState, msg: Rreq): void {
     const c = this.c
-    const bytes = encodeRrep({
+    const bytes = encodeRrep(c.ctlAuth.signRrep({
       merge: false, hops: 0, hopsToLeader: Math.min(UNKNOWN_HOPS, g.hopsToLeader), group: g.group, groupSeq: g.groupSeq,
       leader: g.leader, origin: msg.origin, rreqId: msg.rreqId, replier: c.self,
-    })
+    }))
     if (c.control(to, bytes)) c.m.rrep.inc()
   }
 
   onRrep(from: Addr, msg: Rrep): void {
     const c = this.c
+    if (c.closed || !c.ctlAuth.modeOk(msg)) return
+    if (c.ctlAuth.secured) {
+      if (!this.wanted(from, msg)) return
+      if (c.ctlAuth.verify(msg, from, () => this.onRrep(from, msg)) !== 'ok') return
+    }
     if (msg.merge) return c.merge.onRrep(from, msg)
     const hops = msg.hops + 1
     if (msg.origin === c.self) {
@@ -197,6 +217,22 @@ export class Requests implements DiscoveryHost {
       return
     }
     this.relayReply(from, msg)
+  }
+
+  /**
+   * Whether a RREP could be used here (checked before its signature): addressed to this node, a
+   * merge reply for this node's tree, or one to relay along a reverse hop recorded for its request
+   * (as `relayReply` requires).
+   */
+  private wanted(from: Addr, msg: Rrep): boolean {
+    const c = this.c
+    if (msg.origin === c.self) return true
+    if (msg.merge) {
+      const g = c.groups.get(msg.group)
+      if (g !== undefined && g.state === 'on' && g.leader === msg.origin) return true
+    }
+    const route = c.routes.get(msg.origin, msg.rreqId, c.now())
+    return route !== undefined && route.group === msg.group && route.prevHop !== from && msg.hops < 255
   }
 
   /** Record the un-activated next hop towards the replier and pass the reply on if it is better. */

@@ -49,6 +49,8 @@ export interface AgNet {
 
 export interface AgNetOptions {
   gossip?: Partial<AgConfig>
+  /** MAODV fields (e.g. `{ signEvery: 4 }` for batch mode). */
+  maodv?: Record<string, unknown>
   seed?: number
   loss?: number
   /** MAODV forward filter per node: false = do not relay that multicast packet. */
@@ -59,7 +61,7 @@ export interface AgNetOptions {
 
 export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions = {}): AgNet {
   const { scheduler, rng, medium, metrics, links, security } = testNetwork(n, pairs, { seed: o.seed, loss: o.loss, security: o.security })
-  const cfg = validateMaodvAgConfig({ gossip: o.gossip ?? {} }, 'protocolConfig')
+  const cfg = validateMaodvAgConfig({ gossip: o.gossip ?? {}, maodv: o.maodv ?? {} }, 'protocolConfig')
   const nodes: AnonymousGossip[] = []
   const maodv: Maodv[] = []
   const routers: Aodv[] = []

@@ -13,6 +13,11 @@
  *                                     message also carries its MAODV seq, its stream index and its
  *                                     origin's signature, so the receiver verifies it exactly like
  *                                     a packet the tree delivered (WIRE.md §12.4)
+ *                                     with `S`+`B` (batch mode, §12.5) 11 + Σ(74 + body) + Σ(16 + len):
+ *                                     the signed DIGESTs that list the carried packets (MAODV
+ *                                     §11.2), then each message with its MAODV seq and stream
+ *                                     index; the receiver checks each message's hash against a
+ *                                     DIGEST it verified (here or earlier, from the tree)
  *
  * Missing sequence numbers travel as offsets `next − seq` (1..65535, strictly increasing, so
  * newest missing first): 2 bytes instead of 4, and no duplicate can be encoded. Decoders are total:
@@ -42,6 +47,15 @@ export const REPLY_MESSAGE_SIZE = 10
 export const SIGNED_REPLY_MESSAGE_SIZE = REPLY_MESSAGE_SIZE + 6 + SIGNATURE_BYTES
 /** GOSSIP-REPLY flag: the messages carry their proofs (signed layout). */
 export const REPLY_S = 0x80
+/** GOSSIP-REPLY flag (with S): batch layout, proofs are the DIGESTs carried before the messages. */
+export const REPLY_B = 0x40
+/** Batch layout: the base and the DIGEST count. */
+export const BATCH_REPLY_BASE_SIZE = REPLY_BASE_SIZE + 1
+/** Per carried DIGEST, before its body: origin u32, seq u32, len u16, signature (64). */
+export const REPLY_DIGEST_SIZE = 10 + SIGNATURE_BYTES
+/** Per carried message of a batch reply, before its payload: origin u32, seq u32, mseq u32, index u16, len u16. */
+export const BATCH_REPLY_MESSAGE_SIZE = REPLY_MESSAGE_SIZE + 6
+export const MAX_REPLY_DIGESTS = 255
 export const MAX_GOSSIP_SOURCES = 32
 export const MAX_MISSING_PER_SOURCE = 255
 /** The farthest a missing seq can lie behind `next`. */
@@ -90,12 +104,24 @@ export interface Gossip {
 
 /**
  * What lets a receiver verify a recovered message like one from the tree: the MAODV packet's
- * sequence number, the AG stream index, and the origin's signature over that packet
- * (adhoc/maodv/data-frame.ts dataSignedBytes over the AG DATA bytes).
+ * sequence number, the AG stream index, and either the origin's signature over that packet
+ * (adhoc/maodv/data-frame.ts dataSignedBytes over the AG DATA bytes) or, in batch mode, the signed
+ * DIGEST that lists its hash. On the wire a signed reply carries `signature`; a batch reply
+ * carries neither (its DIGESTs travel beside the messages); `digest` is what a history keeps.
  */
 export interface MessageProof {
   mseq: number
   index: number
+  signature?: Uint8Array
+  digest?: ReplyDigest
+}
+
+/** A signed DIGEST of multicast batch mode (adhoc/maodv/batch-frame.ts SignedDigest without its group: the reply's). */
+export interface ReplyDigest {
+  origin: Addr
+  /** The DIGEST packet's MAODV seq. */
+  seq: number
+  body: Uint8Array
   signature: Uint8Array
 }
 
@@ -113,6 +139,8 @@ export interface GossipReply {
   walkHops: number
   id: number
   group: Addr
+  /** Batch layout only (flags S+B): the DIGESTs proving the messages; messages then carry `proof` without `signature`. */
+  digests?: ReplyDigest[]
   messages: ReplyMessage[]
 }
 
@@ -125,9 +153,14 @@ export function gossipSize(sources: readonly { missing: readonly unknown[] }[]):
   return n
 }
 
-/** Bytes one message adds to a GOSSIP-REPLY (`signed`: with its proof). */
-export function replyMessageSize(payloadLength: number, signed = false): number {
-  return (signed ? SIGNED_REPLY_MESSAGE_SIZE : REPLY_MESSAGE_SIZE) + payloadLength
+/** Bytes one message adds to a GOSSIP-REPLY (`signed`: with its signature; `batch`: in the batch layout). */
+export function replyMessageSize(payloadLength: number, signed = false, batch = false): number {
+  return (batch ? BATCH_REPLY_MESSAGE_SIZE : signed ? SIGNED_REPLY_MESSAGE_SIZE : REPLY_MESSAGE_SIZE) + payloadLength
+}
+
+/** Bytes one DIGEST adds to a batch GOSSIP-REPLY. */
+export function replyDigestSize(d: { body: Uint8Array }): number {
+  return REPLY_DIGEST_SIZE + d.body.length
 }
 
 function checkInt(v: number, max: number, what: string, min = 0): void {
@@ -203,6 +236,7 @@ export function encodeReply(m: Omit<GossipReply, 'type'>): Uint8Array {
   checkInt(m.walkHops, 255, 'walkHops')
   checkInt(m.id, 0xffff, 'id')
   checkGroup(m.group)
+  if (m.digests !== undefined) return encodeBatchReply(m, m.digests)
   checkInt(m.messages.length, MAX_REPLY_MESSAGES, 'a GOSSIP-REPLY message count', 1)
   const signed = m.messages[0].proof !== undefined
   let size = REPLY_BASE_SIZE
@@ -214,7 +248,7 @@ export function encodeReply(m: Omit<GossipReply, 'type'>): Uint8Array {
     if (x.proof !== undefined) {
       checkInt(x.proof.mseq, 0xffffffff, 'mseq')
       checkInt(x.proof.index, MAX_STREAM_INDEX, 'index')
-      if (x.proof.signature.length !== SIGNATURE_BYTES) throw new RangeError(`a signature is ${SIGNATURE_BYTES} bytes, got ${x.proof.signature.length}`)
+      if (x.proof.signature?.length !== SIGNATURE_BYTES) throw new RangeError(`a signature is ${SIGNATURE_BYTES} bytes, got ${x.proof.signature?.length ?? 'none'}`)
     }
     size += replyMessageSize(x.payload.length, signed)
   }
@@ -223,9 +257,36 @@ export function encodeReply(m: Omit<GossipReply, 'type'>): Uint8Array {
     w.u32(x.origin).u32(x.seq)
     if (x.proof !== undefined) w.u32(x.proof.mseq).u16(x.proof.index)
     w.u16(x.payload.length)
-    if (x.proof !== undefined) w.raw(x.proof.signature)
+    if (x.proof !== undefined) w.raw(x.proof.signature!)
     w.raw(x.payload)
   }
+  return w.done()
+}
+
+function encodeBatchReply(m: Omit<GossipReply, 'type'>, digests: readonly ReplyDigest[]): Uint8Array {
+  checkInt(m.messages.length, MAX_REPLY_MESSAGES, 'a batch GOSSIP-REPLY message count')
+  checkInt(digests.length, MAX_REPLY_DIGESTS, 'a batch GOSSIP-REPLY DIGEST count')
+  if (m.messages.length + digests.length === 0) throw new RangeError('a batch GOSSIP-REPLY carries at least one message or DIGEST')
+  let size = BATCH_REPLY_BASE_SIZE
+  for (const d of digests) {
+    checkNode(d.origin, 'DIGEST origin')
+    checkInt(d.seq, 0xffffffff, 'DIGEST seq')
+    if (d.body.length > MAX_REPLY_PAYLOAD) throw new RangeError(`a DIGEST body is at most ${MAX_REPLY_PAYLOAD} bytes, got ${d.body.length}`)
+    if (d.signature.length !== SIGNATURE_BYTES) throw new RangeError(`a DIGEST signature is ${SIGNATURE_BYTES} bytes, got ${d.signature.length}`)
+    size += replyDigestSize(d)
+  }
+  for (const x of m.messages) {
+    checkNode(x.origin, 'origin')
+    checkInt(x.seq, 0xffffffff, 'seq')
+    if (x.payload.length > MAX_REPLY_PAYLOAD) throw new RangeError(`a GOSSIP-REPLY payload is at most ${MAX_REPLY_PAYLOAD} bytes, got ${x.payload.length}`)
+    if (x.proof === undefined || x.proof.signature !== undefined) throw new RangeError('a batch GOSSIP-REPLY message carries its mseq and index and no signature')
+    checkInt(x.proof.mseq, 0xffffffff, 'mseq')
+    checkInt(x.proof.index, MAX_STREAM_INDEX, 'index')
+    size += replyMessageSize(x.payload.length, true, true)
+  }
+  const w = new ByteWriter(size).u8(AgMsgType.REPLY).u8(REPLY_S | REPLY_B).u8(m.walkHops).u8(m.messages.length).u16(m.id).u32(m.group).u8(digests.length)
+  for (const d of digests) w.u32(d.origin).u32(d.seq).u16(d.body.length).raw(d.signature).raw(d.body)
+  for (const x of m.messages) w.u32(x.origin).u32(x.seq).u32(x.proof!.mseq).u16(x.proof!.index).u16(x.payload.length).raw(x.payload)
   return w.done()
 }
 
@@ -303,13 +364,14 @@ function decodeGossip(r: ByteReader): Gossip {
 function decodeReply(r: ByteReader): GossipReply {
   r.u8('type')
   const flags = r.u8('flags')
-  if (flags & ~REPLY_S & 0xff) r.fail(`reserved GOSSIP-REPLY flags set: 0x${flags.toString(16)}`)
+  if (flags !== 0 && flags !== REPLY_S && flags !== (REPLY_S | REPLY_B)) r.fail(`reserved GOSSIP-REPLY flags set: 0x${flags.toString(16)}`)
   const signed = flags === REPLY_S
   const walkHops = r.u8('walkHops')
   const count = r.u8('count')
-  if (count === 0) r.fail('GOSSIP-REPLY with count 0')
   const id = r.u16('id')
   const g = group(r)
+  if (flags === (REPLY_S | REPLY_B)) return decodeBatchReply(r, walkHops, count, id, g)
+  if (count === 0) r.fail('GOSSIP-REPLY with count 0')
   const messages: ReplyMessage[] = []
   for (let i = 0; i < count; i++) {
     const origin = node(r, 'origin')
@@ -327,6 +389,30 @@ function decodeReply(r: ByteReader): GossipReply {
   }
   if (r.remaining !== 0) r.fail(`GOSSIP-REPLY has ${r.remaining} trailing byte(s) after ${count} message(s)`)
   return { type: AgMsgType.REPLY, walkHops, id, group: g, messages }
+}
+
+function decodeBatchReply(r: ByteReader, walkHops: number, count: number, id: number, g: Addr): GossipReply {
+  const nDigests = r.u8('nDigests')
+  if (count + nDigests === 0) r.fail('batch GOSSIP-REPLY with no message and no DIGEST')
+  const digests: ReplyDigest[] = []
+  for (let i = 0; i < nDigests; i++) {
+    const origin = node(r, 'DIGEST origin')
+    const seq = r.u32('DIGEST seq')
+    const len = r.u16('DIGEST len')
+    const signature = r.bytesView(SIGNATURE_BYTES, 'DIGEST signature')
+    digests.push({ origin, seq, body: r.bytesView(len, 'DIGEST body'), signature })
+  }
+  const messages: ReplyMessage[] = []
+  for (let i = 0; i < count; i++) {
+    const origin = node(r, 'origin')
+    const seq = r.u32('seq')
+    const mseq = r.u32('mseq')
+    const index = r.u16('index')
+    const len = r.u16('len')
+    messages.push({ origin, seq, payload: r.bytesView(len, 'payload'), proof: { mseq, index } })
+  }
+  if (r.remaining !== 0) r.fail(`batch GOSSIP-REPLY has ${r.remaining} trailing byte(s)`)
+  return { type: AgMsgType.REPLY, walkHops, id, group: g, digests, messages }
 }
 
 /** Decode one anonymous-gossip message. Returns it or throws `DecodeError`; never throws anything else. */

@@ -60,6 +60,8 @@ export interface AgEvents {
  *                          partner modified or invented them)
  *   recoveredCertWaits     recovered messages held for their origin's certificate
  *   repliesUnsigned        GOSSIP-REPLYs refused for carrying no proofs
+ *   recoveredUnverifiable  batch-mode recovered messages refused: no verified DIGEST lists them (the
+ *                          reply lacked it, or its DIGEST-only reply was lost); asked for again later
  */
 export const COUNTERS = [
   'dataOriginated', 'deliveredTree', 'recovered', 'duplicates', 'gapsDetected', 'missingGivenUp', 'historyEvicted',
@@ -68,6 +70,6 @@ export const COUNTERS = [
   'cachedSent', 'cachedBytes', 'cachedAccepted',
   'repliesSent', 'replyBytes', 'replyMessages', 'repliesReceived', 'repliesUnasked', 'emptyReplies', 'routedHops',
   'decodeErrors',
-  'recoveredVerified', 'recoveredBadSignature', 'recoveredCertWaits', 'repliesUnsigned',
+  'recoveredVerified', 'recoveredBadSignature', 'recoveredCertWaits', 'repliesUnsigned', 'recoveredUnverifiable',
 ] as const
 export type AgCounterName = (typeof COUNTERS)[number]

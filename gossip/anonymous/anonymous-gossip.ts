@@ -29,6 +29,12 @@
  * and verifies every recovered message exactly like the tree does before delivering it: a gossip
  * partner cannot hand over a modified or invented packet. A node's own messages get their proof
  * from MAODV's 'signed' event. Recovered messages already held are dropped before verifying.
+ * In MAODV batch mode (WIRE.md §11.2) a packet's proof is the signed DIGEST that lists its hash:
+ * the history keeps it (shared by the packets it lists), batch replies (§12.5) carry each DIGEST
+ * once with the messages it proves, and the receiver checks each message's hash against a DIGEST
+ * verified by its MAODV (from the tree, or carried by this or an earlier reply: one signature
+ * check per DIGEST, none when the tree delivered it). A message no verified DIGEST lists is
+ * refused (`recoveredUnverifiable`) and asked for again in a later round.
  *
  * Unicast sends (a node address) go straight to the router. `close()` closes MAODV and the router.
  *
@@ -46,13 +52,13 @@ import type { Scheduler } from '../../core/scheduler.ts'
 import type { Link, LinkPort, LinkRx, TxFailure } from '../../adhoc/link-types.ts'
 import type { Delivery, NetProtocol, NetProtocolEvents } from '../../adhoc/net-protocol.ts'
 import { Proto } from '../../adhoc/protocols.ts'
-import { multicastSignedBytes, type MulticastDelivery } from '../../adhoc/maodv/index.ts'
+import { multicastPacketHash, multicastSignedBytes, sameDigestHash, type BatchVerifier, type MulticastDelivery, type SignedDigest } from '../../adhoc/maodv/index.ts'
 import type { OriginAuth } from '../../crypto/origin-auth.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
 import type { RoutedMessage, TreeInfo, UnicastRouter } from '../../adhoc/routing.ts'
 import { validateAgConfig, type AgConfig, type AgConfigInput } from './ag-defaults.ts'
 import {
-  AG_DATA_HEADER_SIZE, AgMsgType, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_STREAM_INDEX, REPLY_BASE_SIZE, decodeAg, encodeAgData, encodeGossip, encodeReply, replyMessageSize, withHops,
+  AG_DATA_HEADER_SIZE, AgMsgType, type ReplyDigest, GOSSIP_BASE_SIZE, GOSSIP_SOURCE_SIZE, MAX_STREAM_INDEX, REPLY_BASE_SIZE, decodeAg, encodeAgData, encodeGossip, encodeReply, replyMessageSize, withHops,
   type Gossip, type GossipReply, type MessageProof, type ReplyMessage,
 } from './ag-messages.ts'
 import { COUNTERS, type AgCounterName, type AgEvents } from './ag-types.ts'
@@ -64,6 +70,8 @@ import { accepts, nextHop } from './walk.ts'
 export interface MulticastTree extends NetProtocol {
   readonly maxPayload: number
   tree(group: Addr): TreeInfo | undefined
+  /** Batch-mode verification (a secured Maodv). */
+  readonly batch?: BatchVerifier
 }
 
 /** What a secured tree tells about the packets this node originates (Maodv's 'signed' event). */
@@ -71,7 +79,7 @@ interface SigningTree {
   on(event: 'signed', fn: (e: SignedEvent) => void): unknown
   off(event: 'signed', fn: (e: SignedEvent) => void): unknown
 }
-type SignedEvent = { group: Addr; seq: number; payload: Uint8Array; signature: Uint8Array }
+type SignedEvent = { group: Addr; seq: number; payload: Uint8Array; signature?: Uint8Array; digest?: SignedDigest }
 
 /** The unicast service for cached gossip and replies (AODV). */
 export type GossipRouter = UnicastRouter & NetProtocol & { readonly maxPayload: number }
@@ -260,7 +268,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     // The origin holds every message of its stream: cache it like a member that answered.
     if (this.config.cacheOrigins && d.origin !== this.address) g.cache.record(d.origin, Math.max(1, d.hops), this.now())
     const auth = (d as MulticastDelivery).auth
-    const proof = auth === undefined ? undefined : { mseq: auth.seq, index: msg.index, signature: auth.signature.slice() }
+    const proof = auth === undefined ? undefined : provenBy(auth.seq, msg.index, auth)
     if (!this.accept(g, d.origin, msg.seq, msg.payload, msg.index, proof)) return
     this.m.deliveredTree.inc()
     this.emit('deliver', { origin: d.origin, dst: d.dst, payload: msg.payload, hops: d.hops, at: d.at })
@@ -276,7 +284,7 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     const msg = tryDecode(decodeAg, e.payload)
     if (msg?.type !== AgMsgType.DATA) return
     const h = this.groups.get(e.group)?.history.get(this.address, msg.seq)
-    if (h !== undefined) h.proof = { mseq: e.seq, index: msg.index, signature: e.signature.slice() }
+    if (h !== undefined) h.proof = provenBy(e.seq, msg.index, e)
   }
 
   /** Record an arrival; true when it is new here (to deliver), false for a duplicate. */
@@ -408,11 +416,11 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     if (messages.length === 0) return void this.m.emptyReplies.inc()
     const walkHops = msg.cached ? 0 : Math.min(255, hops)
     for (const batch of packReplies(messages, this.replyBytes)) {
-      const bytes = encodeReply({ walkHops, id: msg.id, group: g.group, messages: batch })
+      const bytes = encodeReply({ walkHops, id: msg.id, group: g.group, ...batch })
       if (!this.sendRouted(msg.initiator, bytes)) return
       this.m.repliesSent.inc()
       this.m.replyBytes.inc(bytes.length)
-      this.m.replyMessages.inc(batch.length)
+      this.m.replyMessages.inc(batch.messages.length)
     }
   }
 
@@ -421,12 +429,13 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     const g = this.groups.get(msg.group)
     // Only answers to our own recent rounds: anything else is stale or forged (WIRE.md §12.3).
     if (!g?.member || !g.asked(msg.id)) return void this.m.repliesUnasked.inc()
-    if (this.o.security && msg.messages[0].proof === undefined) return void this.m.repliesUnsigned.inc()
+    if (this.o.security && msg.digests === undefined && msg.messages[0].proof === undefined) return void this.m.repliesUnsigned.inc()
     g.cache.record(r.origin, msg.walkHops > 0 ? msg.walkHops : r.hops, this.now())
+    if (this.o.security && msg.digests !== undefined) return this.repliedBatch(g, msg, r)
     for (const m of msg.messages) {
       if (!isNodeAddr(m.origin)) continue
       if (m.proof === undefined || !this.o.security) this.recover(g, m, r)
-      else if (this.wanted(g, m.origin, m.seq)) this.verifyRecovered(g, { ...m, payload: m.payload.slice(), proof: { ...m.proof, signature: m.proof.signature.slice() } }, r)
+      else if (this.wanted(g, m.origin, m.seq)) this.verifyRecovered(g, { ...m, payload: m.payload.slice(), proof: { ...m.proof, signature: m.proof.signature!.slice() } }, r)
       else this.m.duplicates.inc()
     }
   }
@@ -451,9 +460,8 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
    */
   private verifyRecovered(g: MemberGroup, m: ReplyMessage & { proof: MessageProof }, r: RoutedMessage): void {
     const bytes = multicastSignedBytes(m.origin, g.group, m.proof.mseq, encodeAgData(m.seq, m.proof.index, m.payload))
-    const links = this.o.tree.tree(g.group)?.links ?? []
-    const via = (links.find((l) => l.upstream) ?? links[0])?.neighbour ?? r.origin
-    const v = this.o.security!.verify(m.origin, bytes, m.proof.signature, via, () => {
+    const via = this.certSource(g, r)
+    const v = this.o.security!.verify(m.origin, bytes, m.proof.signature!, via, () => {
       if (this.closed || this.groups.get(g.group) !== g) return
       if (this.wanted(g, m.origin, m.seq)) this.verifyRecovered(g, m, { ...r, at: this.now() })
       else this.m.duplicates.inc()
@@ -463,4 +471,71 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
     this.m.recoveredVerified.inc()
     this.recover(g, m, r)
   }
+
+  /** Where to fetch an unknown origin certificate: a tree neighbour (they hold the certificates of what they passed on). */
+  private certSource(g: MemberGroup, r: RoutedMessage): Addr {
+    const links = this.o.tree.tree(g.group)?.links ?? []
+    return (links.find((l) => l.upstream) ?? links[0])?.neighbour ?? r.origin
+  }
+
+  /**
+   * A batch reply (§12.5): verify the DIGESTs it needs (each once; a DIGEST-only reply's all),
+   * then each wanted message by its hash. The DIGESTs are copied: the reply's bytes are a view.
+   */
+  private repliedBatch(g: MemberGroup, msg: GossipReply, r: RoutedMessage): void {
+    const batch = this.o.tree.batch
+    const digests = msg.digests!.map((d) => ({ origin: d.origin, group: g.group, seq: d.seq, body: d.body.slice(), signature: d.signature.slice() }))
+    if (batch === undefined) return void this.m.recoveredUnverifiable.inc(msg.messages.length)
+    /** DIGESTs of this reply that failed: not checked again for its other messages. */
+    const bad = new Set<SignedDigest>()
+    if (msg.messages.length === 0) {
+      for (const d of digests) this.verifyDigest(g, batch, d, r, () => {})
+      return
+    }
+    for (const m of msg.messages) {
+      if (!isNodeAddr(m.origin) || m.proof === undefined) continue
+      if (!this.wanted(g, m.origin, m.seq)) {
+        this.m.duplicates.inc()
+        continue
+      }
+      this.verifyByDigest(g, batch, { ...m, payload: m.payload.slice(), proof: { mseq: m.proof.mseq, index: m.proof.index } }, digests, bad, r)
+    }
+  }
+
+  /** Verify one DIGEST carried by a reply; `then` runs again once a missing certificate arrives. */
+  private verifyDigest(g: MemberGroup, batch: BatchVerifier, d: SignedDigest, r: RoutedMessage, then: () => void): 'ok' | 'bad' | 'pending' {
+    const v = batch.verifyDigest(d, this.certSource(g, r), () => {
+      if (!this.closed && this.groups.get(g.group) === g) then()
+    })
+    if (v === 'bad') this.m.recoveredBadSignature.inc()
+    return v
+  }
+
+  /** Deliver `m` if a verified DIGEST lists its hash (verifying the reply's DIGESTs of its origin as needed). */
+  private verifyByDigest(g: MemberGroup, batch: BatchVerifier, m: ReplyMessage & { proof: MessageProof }, digests: SignedDigest[], bad: Set<SignedDigest>, r: RoutedMessage): void {
+    let known = batch.lookup(g.group, m.origin, m.proof.mseq)
+    for (const d of digests) {
+      if (known !== undefined) break
+      if (d.origin !== m.origin || bad.has(d)) continue
+      const v = this.verifyDigest(g, batch, d, r, () => {
+        if (this.wanted(g, m.origin, m.seq)) this.verifyByDigest(g, batch, m, digests, bad, { ...r, at: this.now() })
+        else this.m.duplicates.inc()
+      })
+      if (v === 'pending') return void this.m.recoveredCertWaits.inc()
+      if (v === 'ok') known = batch.lookup(g.group, m.origin, m.proof.mseq)
+      else bad.add(d)
+    }
+    if (known === undefined) return void this.m.recoveredUnverifiable.inc()
+    const hash = multicastPacketHash(m.origin, g.group, m.proof.mseq, encodeAgData(m.seq, m.proof.index, m.payload))
+    if (!sameDigestHash(hash, known.hash)) return void this.m.recoveredBadSignature.inc()
+    // Verifying a DIGEST may have released the same packet held by MAODV (delivered by the tree meanwhile).
+    if (!this.wanted(g, m.origin, m.seq)) return void this.m.duplicates.inc()
+    this.m.recoveredVerified.inc()
+    this.recover(g, { ...m, proof: { ...m.proof, digest: known.digest } }, r)
+  }
+}
+
+/** A history proof from what MAODV reports: a per-packet signature or the DIGEST that lists the packet. */
+function provenBy(mseq: number, index: number, a: { signature?: Uint8Array; digest?: SignedDigest }): MessageProof {
+  return a.digest !== undefined ? { mseq, index, digest: a.digest as ReplyDigest } : { mseq, index, signature: a.signature!.slice() }
 }
