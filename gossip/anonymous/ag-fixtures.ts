@@ -4,7 +4,7 @@
  * and anonymous gossip as the `maodv+ag` stack builds them, deliveries recorded per node, and
  * every walk hop recorded as it arrives.
  */
-import type { Addr } from '../../core/addr.ts'
+import { groupAddr, type Addr } from '../../core/addr.ts'
 import { tryDecode } from '../../core/errors.ts'
 import type { MetricsRegistry } from '../../core/metrics.ts'
 import type { SimScheduler } from '../../core/scheduler.ts'
@@ -89,4 +89,52 @@ export function agNet(n: number, pairs: Array<[number, number]>, o: AgNetOptions
     run: (ms) => scheduler.run({ until: scheduler.now() + ms }),
     total: (layer, name) => metrics.total(layer, name),
   }
+}
+
+// ---- the lossy-branch scenario shared by the recovery tests ------------------------------------
+
+/** A 7-node tree: 1 (source) – 2 – {3 – {5, 6}, 4 – 7}; members 5, 6, 7 (of group `groupAddr(1)`). */
+export const LOSSY_TREE: Array<[number, number]> = [[1, 2], [2, 3], [2, 4], [3, 5], [3, 6], [4, 7]]
+export const LOSSY_MEMBERS = [5, 6, 7]
+const LOSSY_GROUP = groupAddr(1)
+
+/** The anonymous-gossip DATA seq of a multicast payload, if it is one. */
+export function agSeq(payload: Uint8Array): number | undefined {
+  const m = tryDecode(decodeAg, payload)
+  return m?.type === AgMsgType.DATA ? m.seq : undefined
+}
+
+/** 0..n-1. */
+export const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+
+/** The first payload byte of everything node `id` delivered, sorted (the tests send i, 0, 0, 0). */
+export const receivedBytes = (net: AgNet, id: number): number[] => net.got[id - 1].map((d) => d.payload[0]).sort((a, b) => a - b)
+
+/**
+ * Relay 3 drops every third data packet, so members 5 and 6 both miss them and of the members only
+ * 7 holds them (`dropDigests`: in batch mode it also drops every DIGEST). Members join, the tree
+ * forms (20 s), node 1 sends 30 packets 500 ms apart, then 30 s for recovery. `tamper` runs after
+ * the network is built (e.g. to make a node lie).
+ */
+export function lossyBranch(o: Omit<AgNetOptions, 'filter'>, opts: { dropDigests?: boolean; tamper?: (net: AgNet) => void } = {}): { net: AgNet; dropped: Set<number> } {
+  const dropped = new Set<number>()
+  const net = agNet(7, LOSSY_TREE, {
+    ...o,
+    filter: (id) => (id === 3 ? (p) => {
+      if (p.digest) return !opts.dropDigests
+      const seq = agSeq(p.payload)
+      if (seq === undefined || seq % 3 !== 0) return true
+      dropped.add(seq)
+      return false
+    } : undefined),
+  })
+  opts.tamper?.(net)
+  for (const id of LOSSY_MEMBERS) net.node(id).join(LOSSY_GROUP)
+  net.run(20_000)
+  for (let i = 0; i < 30; i++) {
+    net.node(1).send(LOSSY_GROUP, Uint8Array.of(i, 0, 0, 0))
+    net.run(500)
+  }
+  net.run(30_000)
+  return { net, dropped }
 }

@@ -1,11 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { groupAddr } from '../../core/addr.ts'
-import { tryDecode } from '../../core/errors.ts'
 import { SeededRng } from '../../core/rng.ts'
 import type { TreeLink } from '../../adhoc/routing.ts'
-import { agNet, type AgNet, type AgNetOptions, type WalkHop } from './ag-fixtures.ts'
-import { AgMsgType, decodeAg, encodeGossip, encodeReply } from './ag-messages.ts'
+import { LOSSY_MEMBERS, LOSSY_TREE, agNet, agSeq, lossyBranch, receivedBytes, upTo, type AgNet, type WalkHop } from './ag-fixtures.ts'
+import { encodeGossip, encodeReply } from './ag-messages.ts'
 import { Proto } from '../../adhoc/protocols.ts'
 import { accepts, nextHop } from './walk.ts'
 
@@ -22,14 +21,8 @@ const G = groupAddr(1)
  *      / \   \
  *     5   6   7
  */
-const TREE: Array<[number, number]> = [[1, 2], [2, 3], [2, 4], [3, 5], [3, 6], [4, 7]]
-const MEMBERS = [5, 6, 7]
 
 /** The AG sequence number a relay sees inside an MAODV data payload. */
-function agSeq(payload: Uint8Array): number | undefined {
-  const m = tryDecode(decodeAg, payload)
-  return m?.type === AgMsgType.DATA ? m.seq : undefined
-}
 
 /**
  * Node 1 sends `count` packets to G every 500 ms from 20 s on (the members' joins run their full
@@ -43,11 +36,7 @@ function sendStream(net: AgNet, count: number): void {
   }
 }
 
-function received(net: AgNet, id: number): number[] {
-  return net.got[id - 1].map((d) => d.payload[0]).sort((a, b) => a - b)
-}
 
-const all = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 /** Group walk hops by walk (initiator, round id), in order. */
 function walks(hops: readonly WalkHop[]): WalkHop[][] {
@@ -61,39 +50,21 @@ function walks(hops: readonly WalkHop[]): WalkHop[][] {
   return [...by.values()]
 }
 
-/** Relay 3 drops every third packet: members 5 and 6 both miss them; of the members only 7 holds them. */
-function lossyBranch(gossip: AgNetOptions['gossip'], seed: number): { net: AgNet; dropped: Set<number> } {
-  const dropped = new Set<number>()
-  const net = agNet(7, TREE, {
-    seed,
-    gossip,
-    filter: (id) => (id === 3 ? (p) => {
-      const seq = agSeq(p.payload)
-      if (seq === undefined || seq % 3 !== 0) return true
-      dropped.add(seq)
-      return false
-    } : undefined),
-  })
-  for (const id of MEMBERS) net.node(id).join(G)
-  sendStream(net, 30)
-  net.run(30_000)
-  return { net, dropped }
-}
 
 test('walks alone: a packet lost on one branch is recovered from the member of another branch that holds it', () => {
   // No cached gossip and no help from the origin: only walks can find member 7.
-  const { net, dropped } = lossyBranch({ pAnonymous: 1, cacheOrigins: false }, 3)
+  const { net, dropped } = lossyBranch({ seed: 3, gossip: { pAnonymous: 1, cacheOrigins: false } })
   assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of LOSSY_MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   assert.is(net.metrics.value('ag', 1, 'replyMessages'), 0, 'the origin did not answer')
   assert.ok(net.metrics.value('ag', 7, 'replyMessages') >= dropped.size, `member 7 sent ${net.metrics.value('ag', 7, 'replyMessages')} messages`)
   assert.is(net.total('ag', 'cachedSent'), 0)
 })
 
 test('defaults: every member ends with every packet once, the losses by recovery', () => {
-  const { net, dropped } = lossyBranch({}, 3)
+  const { net, dropped } = lossyBranch({ seed: 3, gossip: {} })
   assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of LOSSY_MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   const recovered5 = net.got[4].filter((d) => d.recovered).length
   const recovered6 = net.got[5].filter((d) => d.recovered).length
   assert.ok(recovered5 >= dropped.size && recovered6 >= dropped.size, `recovered at 5: ${recovered5}, at 6: ${recovered6}`)
@@ -102,12 +73,12 @@ test('defaults: every member ends with every packet once, the losses by recovery
 })
 
 test('a walk never goes back on the link it came from and ends at a member', () => {
-  const net = agNet(7, TREE, {
+  const net = agNet(7, LOSSY_TREE, {
     seed: 5,
     gossip: { pAnonymous: 1 },
     filter: (id) => (id === 3 || id === 4 ? (p) => (agSeq(p.payload) ?? 1) % 4 !== 0 : undefined),
   })
-  for (const id of MEMBERS) net.node(id).join(G)
+  for (const id of LOSSY_MEMBERS) net.node(id).join(G)
   sendStream(net, 40)
   net.run(10_000)
   const ws = walks(net.walkHops)
@@ -120,7 +91,7 @@ test('a walk never goes back on the link it came from and ends at a member', () 
       assert.is.not(w[i].to, w[i - 1].from, `walk ${w[0].initiator}/${w[0].id} went back on its link: ${w.map((h) => h.to).join('→')}`)
       assert.is(w[i].hops, i)
     }
-    assert.ok(MEMBERS.includes(w[w.length - 1].to), `walk ends at a member, ended at ${w[w.length - 1].to}`)
+    assert.ok(LOSSY_MEMBERS.includes(w[w.length - 1].to), `walk ends at a member, ended at ${w[w.length - 1].to}`)
     if (w.length > 1) multiHop++
   }
   assert.ok(multiHop > 0, 'walks pass through relays')
@@ -140,7 +111,7 @@ test('on a chain, acceptProbability decides between the first member met and the
     for (const id of [2, 3, 5]) net.node(id).join(G)
     sendStream(net, 40)
     net.run(5000)
-    assert.equal(received(net, 5), all(40))
+    assert.equal(receivedBytes(net, 5), upTo(40))
     const out = new Map<number, number>()
     // Walks once data flows: before, an idle round may run before hellos told 3 about member 2.
     for (const w of walks(net.walkHops.filter((h) => h.initiator === 5 && h.at >= 20_000))) {
@@ -156,8 +127,8 @@ test('on a chain, acceptProbability decides between the first member met and the
 })
 
 test('forged and malformed gossip: a walk claiming 255 hops, an unasked reply, garbage — counted, never delivered, nothing throws', () => {
-  const net = agNet(7, TREE, { seed: 8 })
-  for (const id of MEMBERS) net.node(id).join(G)
+  const net = agNet(7, LOSSY_TREE, { seed: 8 })
+  for (const id of LOSSY_MEMBERS) net.node(id).join(G)
   sendStream(net, 4)
   const before = net.got[4].length
   // From relay 3 to member 5 over the link: hops 255 with ttl 2 (hops + ttl > 255), and garbage.
@@ -177,8 +148,8 @@ test('forged and malformed gossip: a walk claiming 255 hops, an unasked reply, g
 })
 
 test('tree links learn nearestMember from hellos (split horizon)', () => {
-  const net = agNet(7, TREE, { seed: 2 })
-  for (const id of MEMBERS) net.node(id).join(G)
+  const net = agNet(7, LOSSY_TREE, { seed: 2 })
+  for (const id of LOSSY_MEMBERS) net.node(id).join(G)
   sendStream(net, 10)
   const links = (id: number) => new Map(net.maodv[id - 1].tree(G)!.links.map((l: TreeLink) => [l.neighbour, l.nearestMember]))
   assert.equal(links(2), new Map([[1, 255], [3, 2], [4, 2]]), 'node 2: members two hops down both branches, none upstream')
@@ -187,14 +158,14 @@ test('tree links learn nearestMember from hellos (split horizon)', () => {
 })
 
 test('history bounds hold and evictions are reported once each', () => {
-  const net = agNet(7, TREE, { seed: 4, gossip: { historySize: 10 } })
-  for (const id of MEMBERS) net.node(id).join(G)
+  const net = agNet(7, LOSSY_TREE, { seed: 4, gossip: { historySize: 10 } })
+  for (const id of LOSSY_MEMBERS) net.node(id).join(G)
   let adds = 0
   let evicts = 0
   net.node(5).on('history-add', () => adds++)
   net.node(5).on('history-evict', () => evicts++)
   sendStream(net, 40)
-  for (const id of MEMBERS) assert.ok(net.node(id).member(G)!.history.size <= 10)
+  for (const id of LOSSY_MEMBERS) assert.ok(net.node(id).member(G)!.history.size <= 10)
   assert.is(adds, 40)
   assert.is(evicts, 30)
   assert.is(net.node(5).member(G)!.history.size, 10)
@@ -202,11 +173,11 @@ test('history bounds hold and evictions are reported once each', () => {
 
 test('with nothing missing, gossip is only the configured idle minimum (none when it is 0)', () => {
   for (const idle of [0, 5000]) {
-    const net = agNet(7, TREE, { seed: 6, gossip: { idleRoundPeriodMs: idle } })
-    for (const id of MEMBERS) net.node(id).join(G)
+    const net = agNet(7, LOSSY_TREE, { seed: 6, gossip: { idleRoundPeriodMs: idle } })
+    for (const id of LOSSY_MEMBERS) net.node(id).join(G)
     sendStream(net, 120) // 60 s of data, loss-free
     net.run(5000)
-    for (const id of MEMBERS) assert.equal(received(net, id), all(120))
+    for (const id of LOSSY_MEMBERS) assert.equal(receivedBytes(net, id), upTo(120))
     const rounds = net.total('ag', 'rounds')
     const messages = net.total('ag', 'walkHops') + net.total('ag', 'cachedSent') + net.total('ag', 'repliesSent')
     assert.is(net.total('ag', 'gapsDetected'), 0)
@@ -214,7 +185,7 @@ test('with nothing missing, gossip is only the configured idle minimum (none whe
       assert.is(rounds, 0)
       assert.is(messages, 0)
     } else {
-      const bound = MEMBERS.length * Math.ceil(net.scheduler.now() / idle)
+      const bound = LOSSY_MEMBERS.length * Math.ceil(net.scheduler.now() / idle)
       assert.ok(rounds > 0 && rounds <= bound, `${rounds} idle rounds, at most ${bound}`)
       assert.ok(messages - net.total('ag', 'repliesSent') <= rounds * 8, 'at most one walk (≤ walkTtl hops) or cached gossip per round')
       // An idle round can race the tree: the origin may answer with the packet the tree is

@@ -9,7 +9,10 @@ import fc from 'fast-check'
 import { groupAddr, type Addr } from '../../core/addr.ts'
 import { tryDecode } from '../../core/errors.ts'
 import { checkDecoderProperties } from '../../core/testing.ts'
-import { agNet, type AgNet, type AgNetOptions } from './ag-fixtures.ts'
+import { LOSSY_MEMBERS as MEMBERS, lossyBranch, receivedBytes, upTo, type AgNet, type AgNetOptions } from './ag-fixtures.ts'
+
+/** The secured batch-mode network of the lossy-branch tests. */
+const BATCH: Omit<AgNetOptions, 'filter'> = { seed: 3, security: {}, maodv: { signEvery: 4 }, gossip: { pAnonymous: 1, cacheOrigins: false } }
 import {
   AgMsgType, BATCH_REPLY_BASE_SIZE, REPLY_B, REPLY_S, decodeAg, encodeReply, replyDigestSize, replyMessageSize, type GossipReply, type ReplyMessage,
 } from './ag-messages.ts'
@@ -57,45 +60,11 @@ test('packReplies: each batch message travels with its DIGEST (once per reply); 
   assert.equal(split.map((r) => [r.digests?.length, r.messages.length]), [[1, 0], [0, 1]])
 })
 
-const TREE: Array<[number, number]> = [[1, 2], [2, 3], [2, 4], [3, 5], [3, 6], [4, 7]]
-const MEMBERS = [5, 6, 7]
-const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
-
-function agSeq(payload: Uint8Array): number | undefined {
-  const m = tryDecode(decodeAg, payload)
-  return m?.type === AgMsgType.DATA ? m.seq : undefined
-}
-
-/** Relay 3 drops every third data packet (`dropDigests`: and every DIGEST), in a secured batch-mode network. */
-function lossyBranch(o: Omit<AgNetOptions, 'filter'>, dropDigests: boolean, tamper?: (net: AgNet) => void): { net: AgNet; dropped: Set<number> } {
-  const dropped = new Set<number>()
-  const net = agNet(7, TREE, {
-    seed: 3, security: {}, maodv: { signEvery: 4 }, gossip: { pAnonymous: 1, cacheOrigins: false }, ...o,
-    filter: (id) => (id === 3 ? (p) => {
-      if (p.digest) return !dropDigests
-      const seq = agSeq(p.payload)
-      if (seq === undefined || seq % 3 !== 0) return true
-      dropped.add(seq)
-      return false
-    } : undefined),
-  })
-  tamper?.(net)
-  for (const id of MEMBERS) net.node(id).join(G)
-  net.run(20_000)
-  for (let i = 0; i < 30; i++) {
-    net.node(1).send(G, Uint8Array.of(i, 0, 0, 0))
-    net.run(500)
-  }
-  net.run(30_000)
-  return { net, dropped }
-}
-
-const received = (net: AgNet, id: number): number[] => net.got[id - 1].map((d) => d.payload[0]).sort((a, b) => a - b)
 
 test('batch mode: packets lost on a branch are recovered and verified by hash against the DIGESTs the tree delivered', () => {
-  const { net, dropped } = lossyBranch({}, false)
+  const { net, dropped } = lossyBranch(BATCH)
   assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   assert.ok(net.total('maodv', 'dataBatched') >= 30)
   assert.is(net.total('maodv', 'dataSigned'), 0)
   assert.ok(net.total('ag', 'recoveredVerified') >= 2 * dropped.size)
@@ -105,12 +74,12 @@ test('batch mode: packets lost on a branch are recovered and verified by hash ag
 })
 
 test('batch mode: members that lost packets AND every DIGEST recover them from gossip with the DIGESTs, verified', () => {
-  const { net } = lossyBranch({}, true)
+  const { net } = lossyBranch(BATCH, { dropDigests: true })
   for (const id of [5, 6]) {
     assert.ok(net.metrics.value('maodv', id, 'dataUnauthenticatedExpired') > 0, `member ${id} dropped what it could not verify`)
     assert.is(net.metrics.value('maodv', id, 'digestsVerified') > 0, true, `member ${id} verified DIGESTs carried by gossip`)
   }
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   assert.is(net.total('ag', 'recoveredBadSignature') + net.total('ag', 'recoveredUnverifiable'), 0)
   assert.is(net.total('ag', 'recoveredVerified'), net.total('ag', 'recovered'))
 })
@@ -130,14 +99,14 @@ function lyingReplier(id: number, edit: (m: ReplyMessage) => ReplyMessage): (net
 
 test('batch mode: a gossip partner that modifies or invents packets is refused, nothing unverified is delivered', () => {
   const tampered = lyingReplier(7, (m) => ({ ...m, payload: Uint8Array.of(m.payload[0], 0xee, 0, 0) }))
-  const { net, dropped } = lossyBranch({}, false, tampered)
+  const { net, dropped } = lossyBranch(BATCH, { tamper: tampered })
   for (const id of [5, 6]) {
     assert.ok(net.metrics.value('ag', id, 'recoveredBadSignature') >= dropped.size, `member ${id} refused the modified packets`)
     assert.is(net.got[id - 1].filter((d) => d.payload[1] !== 0).length, 0)
-    assert.is(received(net, id).length, 30 - dropped.size)
+    assert.is(receivedBytes(net, id).length, 30 - dropped.size)
   }
   const invent = lyingReplier(7, (m) => ({ ...m, seq: (m.seq + 1000) >>> 0, proof: { ...m.proof!, mseq: (m.proof!.mseq + 1000) >>> 0 } }))
-  const b = lossyBranch({}, false, invent)
+  const b = lossyBranch(BATCH, { tamper: invent })
   assert.ok(b.net.total('ag', 'recoveredUnverifiable') > 0, 'no DIGEST lists an invented packet')
   assert.is(b.net.total('ag', 'recovered'), 0)
 })

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { groupAddr, type Addr } from '../../core/addr.ts'
 import { tryDecode } from '../../core/errors.ts'
 import { checkDecoderProperties } from '../../core/testing.ts'
-import { agNet, type AgNet, type AgNetOptions } from './ag-fixtures.ts'
+import { LOSSY_MEMBERS as MEMBERS, lossyBranch, receivedBytes, upTo, type AgNet } from './ag-fixtures.ts'
 import {
   AgMsgType, REPLY_BASE_SIZE, REPLY_S, SIGNED_REPLY_MESSAGE_SIZE, decodeAg, encodeReply, replyMessageSize, type GossipReply, type ReplyMessage,
 } from './ag-messages.ts'
@@ -49,44 +49,11 @@ test('maodvAgMaxPayload: signed layouts cost 65 bytes on the tree, 70 + the rout
   assert.is(maodvAgMaxPayload(1000, 12), Math.min(1000 - 79 - 7, 1000 - ROUTED_HEADER_SIZE - 12 - 10 - 80))
 })
 
-const TREE: Array<[number, number]> = [[1, 2], [2, 3], [2, 4], [3, 5], [3, 6], [4, 7]]
-const MEMBERS = [5, 6, 7]
-const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
-
-function agSeq(payload: Uint8Array): number | undefined {
-  const m = tryDecode(decodeAg, payload)
-  return m?.type === AgMsgType.DATA ? m.seq : undefined
-}
-
-/** Relay 3 drops every third packet (so 5 and 6 miss them; of the members only 7 holds them), in a secured network. */
-function lossyBranch(o: Omit<AgNetOptions, 'filter'>, tamper?: (net: AgNet) => void): { net: AgNet; dropped: Set<number> } {
-  const dropped = new Set<number>()
-  const net = agNet(7, TREE, {
-    ...o,
-    filter: (id) => (id === 3 ? (p) => {
-      const seq = agSeq(p.payload)
-      if (seq === undefined || seq % 3 !== 0) return true
-      dropped.add(seq)
-      return false
-    } : undefined),
-  })
-  tamper?.(net)
-  for (const id of MEMBERS) net.node(id).join(G)
-  net.run(20_000)
-  for (let i = 0; i < 30; i++) {
-    net.node(1).send(G, Uint8Array.of(i, 0, 0, 0))
-    net.run(500)
-  }
-  net.run(30_000)
-  return { net, dropped }
-}
-
-const received = (net: AgNet, id: number): number[] => net.got[id - 1].map((d) => d.payload[0]).sort((a, b) => a - b)
 
 test('secured walks alone: packets lost on one branch are recovered, each verified before delivery', () => {
   const { net, dropped } = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } })
   assert.ok(dropped.size >= 9, `relay 3 dropped ${dropped.size} packets`)
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   assert.ok(net.total('ag', 'recoveredVerified') >= 2 * dropped.size)
   assert.is(net.total('ag', 'recoveredVerified'), net.total('ag', 'recovered'), 'every recovery was verified')
   assert.is(net.total('ag', 'recoveredBadSignature'), 0)
@@ -109,22 +76,22 @@ function lyingReplier(id: number, edit: (m: ReplyMessage) => ReplyMessage): (net
 
 test('a member answering gossip with modified packets: refused, counted, never delivered', () => {
   const tampered = lyingReplier(7, (m) => ({ ...m, payload: Uint8Array.of(m.payload[0], 0xee, 0, 0) }))
-  const { net, dropped } = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, tampered)
+  const { net, dropped } = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, { tamper: tampered })
   assert.ok(dropped.size >= 9)
   for (const id of [5, 6]) {
     assert.ok(net.metrics.value('ag', id, 'recoveredBadSignature') >= dropped.size, `member ${id} refused the modified packets`)
     assert.is(net.got[id - 1].filter((d) => d.payload[1] !== 0).length, 0, `member ${id} delivered nothing modified`)
-    assert.is(received(net, id).length, 30 - dropped.size, `member ${id} still misses what only 7 holds`)
+    assert.is(receivedBytes(net, id).length, 30 - dropped.size, `member ${id} still misses what only 7 holds`)
   }
 })
 
 test('invented packets and unsigned replies are refused too', () => {
   const invent = lyingReplier(7, (m) => ({ ...m, seq: (m.seq + 1000) >>> 0 }))
-  const a = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, invent)
+  const a = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, { tamper: invent })
   assert.ok(a.net.total('ag', 'recoveredBadSignature') > 0)
   assert.is(a.net.total('ag', 'recovered'), 0)
   const strip = lyingReplier(7, ({ proof: _p, ...m }) => m)
-  const b = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, strip)
+  const b = lossyBranch({ seed: 3, security: {}, gossip: { pAnonymous: 1, cacheOrigins: false } }, { tamper: strip })
   assert.ok(b.net.total('ag', 'repliesUnsigned') > 0)
   assert.is(b.net.total('ag', 'recovered'), 0)
 })
@@ -132,7 +99,7 @@ test('invented packets and unsigned replies are refused too', () => {
 test('roster: false — certificates are fetched, delivery and recovery still work', () => {
   const { net, dropped } = lossyBranch({ seed: 3, security: { roster: false }, gossip: { pAnonymous: 1, cacheOrigins: false } })
   assert.ok(dropped.size >= 9)
-  for (const id of MEMBERS) assert.equal(received(net, id), all(30), `member ${id} has every packet once`)
+  for (const id of MEMBERS) assert.equal(receivedBytes(net, id), upTo(30), `member ${id} has every packet once`)
   assert.ok(net.metrics.total('sec', 'certFetches') >= 1)
   assert.is(net.total('ag', 'recoveredBadSignature'), 0)
 })
