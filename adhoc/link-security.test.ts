@@ -12,10 +12,10 @@ import { SeededRng } from '../core/rng.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { MockMedium, type MockRadio } from '../hardware/mock-radio.ts'
 import { TrustAnchor, issueRevocationList } from '../crypto/cert.ts'
-import { SEC_PROTO } from '../crypto/link-auth.ts'
+import { LINK_DST_OFFSET, LINK_FLAG_AUTH, LINK_FLAG_BCAST, SEC_PROTO } from '../crypto/link-auth.ts'
 import { SimNetwork, validateSimSecurity, type NodeSecurity } from '../crypto/sim-network.ts'
 import { Flood } from './flood.ts'
-import { FLAG_AUTH, decodeLinkFrame, encodeData } from './link-frame.ts'
+import { FLAG_AUTH, FLAG_BCAST, decodeLinkFrame, encodeData } from './link-frame.ts'
 import { LinkLayer } from './link.ts'
 import type { Delivery } from './net-protocol.ts'
 import { Proto } from './protocols.ts'
@@ -155,7 +155,6 @@ test('a revocation list installed mid-run cuts a node off; a certificate expirin
   const [n1, n2] = w.nodes
   const crl = issueRevocationList(w.net.authority, w.net.network, [1, 5], 2, validateSimSecurity({}).epoch + 5)
   const revoked = n2.sec.store.updateRevocations(crl)
-  n2.sec.link.forget(revoked)
   assert.equal(revoked, [1])
   n1.flood.send(BROADCAST, Uint8Array.of(1))
   w.scheduler.run({ until: 8000 })
@@ -185,9 +184,25 @@ test('a node whose certificate expires while it runs is dropped by its neighbour
   assert.ok(links[1].neighbours().every((n) => n.addr !== 1) || links[1].neighbours().length === 0)
 })
 
+test('on a LoRa-sized MTU (255) the handshake messages with certificates are fragmented and still complete', () => {
+  const scheduler = new SimScheduler()
+  const rng = new SeededRng(4)
+  const metrics = new MetricsRegistry()
+  const medium = new MockMedium({ scheduler })
+  const net = new SimNetwork({ nodes: 2, security: validateSimSecurity({ roster: false }), scheduler, rng, metrics })
+  const links = [1, 2].map((id) => new LinkLayer({ address: id, radio: medium.radio({ mtu: 255, bitrate: 50_000 }), scheduler, rng: rng.fork('link', id), metrics: metrics.scope('link', id), auth: net.node(id).link }))
+  scheduler.run({ until: 8000 })
+  assert.ok(metrics.total('link', 'fragmentsSent') >= 2, 'certificates do not fit one frame')
+  assert.equal(links[0].neighbours().map((n) => n.addr), [2])
+  assert.equal(links[1].neighbours().map((n) => n.addr), [1])
+})
+
 test('the link SEC protocol number and frame bits the authenticator reads match the link layer', () => {
   assert.is(SEC_PROTO, Proto.SEC)
-  assert.is(FLAG_AUTH, 0x01)
+  assert.is(LINK_FLAG_AUTH, FLAG_AUTH)
+  assert.is(LINK_FLAG_BCAST, FLAG_BCAST)
+  const unicast = encodeData(0x01020304, 0x0a0b0c0d, 1, false, 7, null, Uint8Array.of(1))
+  assert.equal([...unicast.subarray(LINK_DST_OFFSET, LINK_DST_OFFSET + 4)], [0x0a, 0x0b, 0x0c, 0x0d])
 })
 
 test.run()

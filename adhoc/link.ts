@@ -82,6 +82,8 @@ const STREAM_BROADCAST = 1
 const STREAM_RELIABLE = 2
 /** Unauthenticated security handshake frames, kept apart so they cannot disturb the others. */
 const STREAM_HANDSHAKE = 3
+/** Handshake messages reassembled at once (they are rare: one per new neighbour). */
+const HANDSHAKE_REASSEMBLIES = 4
 
 /** Caps on bookkeeping maps (each entry is a few dozen bytes). */
 const MAX_TX_STREAMS = 1024
@@ -128,6 +130,11 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
   private readonly dedup: SeqWindows
   private readonly nbrs: NeighbourTable
   private readonly reasm: Reassembler
+  /**
+   * Reassembly of unauthenticated handshake messages (a KEY with its certificate can exceed a LoRa
+   * frame), kept apart and small so forged fragments cannot push out authenticated reassemblies.
+   */
+  private readonly reasmHandshake: Reassembler | null
   private readonly ports = new Map<number, LinkPortImpl>()
   /** Next sequence number per stream (destination × 2 + reliable), LRU-capped. */
   private readonly txSeq = new Map<number, number>()
@@ -186,6 +193,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.dedup = new SeqWindows({ bits: 16, window: cfg.dedupWindow, maxOrigins: cfg.dedupMaxOrigins, resyncAfter: cfg.dedupResyncAfter })
     const { maxReassemblies, reassemblyTimeoutMs: timeoutMs } = cfg
     this.reasm = new Reassembler({ scheduler: o.scheduler, maxReassemblies, maxDatagram: this.maxDatagram, timeoutMs, metrics })
+    this.reasmHandshake = o.auth ? new Reassembler({ scheduler: o.scheduler, maxReassemblies: HANDSHAKE_REASSEMBLIES, maxDatagram: this.maxDatagram, timeoutMs, metrics }) : null
     const { allowedBeaconLoss, qualityWindow, rssiAlpha, maxNeighbours } = cfg
     const [onUp, onDown] = [(n: NeighbourInfo) => this.neighbourUp(n), (n: NeighbourInfo) => this.neighbourDown(n)]
     this.nbrs = new NeighbourTable({ scheduler: o.scheduler, expiryFloorMs: cfg.neighbourExpiryMs, allowedBeaconLoss, qualityWindow, rssiAlpha, maxNeighbours, onUp, onDown })
@@ -242,6 +250,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     this.beacons?.stop()
     this.nbrs.close()
     this.reasm.close()
+    this.reasmHandshake?.close()
     this.reliable.close()
     this.inRadio.clear()
     this.failTimer?.cancel()
@@ -446,7 +455,8 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     let payload = fr.payload
     if (fr.frag) {
       const key = stream * 65536 + ((fr.seq - fr.frag.index) & 0xffff)
-      const done = this.reasm.add(key, fr.frag.index, fr.frag.count, fr.proto, fr.payload)
+      const table = streamClass === STREAM_HANDSHAKE ? this.reasmHandshake! : this.reasm
+      const done = table.add(key, fr.frag.index, fr.frag.count, fr.proto, fr.payload)
       if (done === null) return
       payload = done.payload
     }

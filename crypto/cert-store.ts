@@ -30,6 +30,7 @@ export class CertStore {
   private readonly learnt = new Map<Addr, Certificate>()
   private readonly max: number
   private readonly listeners: Array<(c: Certificate) => void> = []
+  private readonly revokedListeners: Array<(addresses: readonly Addr[]) => void> = []
 
   constructor(o: CertStoreOptions) {
     this.trust = o.trust
@@ -89,10 +90,16 @@ export class CertStore {
     this.listeners.push(f)
   }
 
+  /** Called with the addresses each newer revocation list revokes (the link drops them and re-keys). */
+  onRevoked(f: (addresses: readonly Addr[]) => void): void {
+    this.revokedListeners.push(f)
+  }
+
   /** Install a newer revocation list (see TrustAnchor.updateRevocations); returns the addresses newly revoked. */
   updateRevocations(crl: RevocationList): Addr[] {
     const revoked = this.trust.updateRevocations(crl)
     for (const a of revoked) this.learnt.delete(a)
+    if (revoked.length > 0) for (const f of this.revokedListeners) f(revoked)
     return revoked
   }
 

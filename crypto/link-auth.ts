@@ -46,9 +46,9 @@ import type { SecurityConfig } from './security-defaults.ts'
 /** The link protocol number of security messages (adhoc/protocols.ts Proto.SEC; a test keeps them equal). */
 export const SEC_PROTO = 10
 /** Link frame layout bits this module reads (adhoc/link-frame.ts; a test keeps them equal). */
-const FLAG_BCAST = 0x08
-const FLAG_AUTH = 0x01
-const DST_OFFSET = 5
+export const LINK_FLAG_BCAST = 0x08
+export const LINK_FLAG_AUTH = 0x01
+export const LINK_DST_OFFSET = 5
 export const LINK_TRAILER_BYTES = 12
 const COUNTER_BYTES = 4
 export const LINK_TAG_BYTES = 8
@@ -60,7 +60,7 @@ const LABEL_KEY = 'link-key'
 const COUNTERS = [
   'unauthenticated', 'unknownSender', 'badMac', 'replayed', 'tooOld', 'expiredPeer', 'revokedPeer',
   'certMalformed', 'certBadSignature', 'certWrongNetwork', 'certNotYetValid', 'certExpired', 'certRevoked', 'certAddressMismatch',
-  'keyUnsolicited', 'keyBadSeal', 'noKeyTx', 'decodeErrors', 'counterExhausted',
+  'keyUnsolicited', 'keyBadSeal', 'noKeyTx', 'decodeErrors', 'counterExhausted', 'handshakeLimited',
   'sealed', 'sealedBytes', 'opened', 'keyRequestsSent', 'keysSent', 'keysAccepted', 'certsSent', 'certsLearnt',
 ] as const
 type CounterName = (typeof COUNTERS)[number]
@@ -97,14 +97,22 @@ export class LinkAuth {
   private readonly m: Record<CounterName, Counter>
   private readonly net: Uint8Array
   private counter: number
-  private readonly bcastKey: Uint8Array
-  private readonly bcastMac: MacKey
+  private bcastKey: Uint8Array
+  private bcastMac: MacKey
   private readonly peers = new Map<Addr, Peer>()
   /** Outstanding key requests: the nonce sent and when. */
   private readonly requests = new Map<Addr, { nonce: Uint8Array; at: number }>()
   /** When each neighbour was last sent a KEY (rate limit). */
   private readonly answered = new Map<Addr, number>()
+  /**
+   * Replay windows, two per sender: `addr * 2` for its unicast frames to us (pairwise keys: only it
+   * can advance this one) and `addr * 2 + 1` for its broadcasts (any neighbour of it holds that
+   * key, so an insider could push the window ahead; a fresh KEY from the sender resets it).
+   */
   private readonly windows: ReplayWindows
+  /** Handshake messages this node may still send in the current second (KEYREQ and KEY). */
+  private budget = 0
+  private budgetSecond = -1
   private sendSec: (to: Addr, payload: Uint8Array, authenticated: boolean) => void = () => {}
 
   constructor(o: LinkAuthOptions) {
@@ -119,8 +127,9 @@ export class LinkAuth {
     this.counter = o.counterStart ?? 0
     this.bcastKey = o.random(32)
     this.bcastMac = new MacKey(this.bcastKey, LINK_TAG_BYTES)
-    this.windows = new ReplayWindows({ windowBits: o.config.replayWindowBits, maxOrigins: o.config.maxPeers })
+    this.windows = new ReplayWindows({ windowBits: o.config.replayWindowBits, maxOrigins: 2 * o.config.maxPeers })
     o.store.onAdded(() => this.m.certsLearnt.inc())
+    o.store.onRevoked((addresses) => this.revoked(addresses))
   }
 
   attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void): void {
@@ -140,10 +149,10 @@ export class LinkAuth {
   // ---- frames ----------------------------------------------------------------------------------
 
   seal(frame: Uint8Array): Uint8Array | null {
-    const bcast = (frame[0] & FLAG_BCAST) !== 0
+    const bcast = (frame[0] & LINK_FLAG_BCAST) !== 0
     let key = this.bcastMac
     if (!bcast) {
-      const dst = ((frame[DST_OFFSET] << 24) | (frame[DST_OFFSET + 1] << 16) | (frame[DST_OFFSET + 2] << 8) | frame[DST_OFFSET + 3]) >>> 0
+      const dst = ((frame[LINK_DST_OFFSET] << 24) | (frame[LINK_DST_OFFSET + 1] << 16) | (frame[LINK_DST_OFFSET + 2] << 8) | frame[LINK_DST_OFFSET + 3]) >>> 0
       const peer = this.peerFor(dst)
       if (peer === null) {
         this.m.noKeyTx.inc()
@@ -157,7 +166,7 @@ export class LinkAuth {
     const n = frame.length
     const out = new Uint8Array(n + LINK_TRAILER_BYTES)
     out.set(frame)
-    out[0] |= FLAG_AUTH
+    out[0] |= LINK_FLAG_AUTH
     out[n] = counter >>> 24
     out[n + 1] = (counter >>> 16) & 0xff
     out[n + 2] = (counter >>> 8) & 0xff
@@ -181,8 +190,7 @@ export class LinkAuth {
       return 'drop'
     }
     if (!this.o.store.usable(peer.cert)) {
-      this.peers.delete(f.src)
-      this.windows.forget(f.src)
+      this.drop(f.src)
       ;(this.o.store.trust.isRevoked(f.src) ? this.m.revokedPeer : this.m.expiredPeer).inc()
       return 'drop'
     }
@@ -195,11 +203,16 @@ export class LinkAuth {
       if (bcast) this.requestKeys(f.src)
       return 'drop'
     }
-    const verdict = this.windows.accept(f.src, f.authCounter)
+    const verdict = this.windows.accept(f.src * 2 + (bcast ? 1 : 0), f.authCounter)
     if (verdict !== 'fresh') {
       ;(verdict === 'replay' ? this.m.replayed : this.m.tooOld).inc()
+      // A replay, or an insider that pushed this sender's broadcast window ahead with a forged
+      // frame: a fresh KEY from the sender resets that window (rate-limited).
+      if (bcast) this.requestKeys(f.src)
       return 'drop'
     }
+    this.peers.delete(f.src) // least recently used last
+    this.peers.set(f.src, peer)
     this.m.opened.inc()
     return 'ok'
   }
@@ -252,9 +265,7 @@ export class LinkAuth {
       bcast: null,
     }
     if (this.peers.size >= this.o.config.maxPeers) {
-      const oldest = this.peers.keys().next().value as Addr
-      this.peers.delete(oldest)
-      this.windows.forget(oldest)
+      this.drop(this.peers.keys().next().value as Addr)
     }
     this.peers.set(cert.address, peer)
     return peer
@@ -264,6 +275,7 @@ export class LinkAuth {
   private requestKeys(addr: Addr): void {
     const pending = this.requests.get(addr)
     if (pending !== undefined && this.now() - pending.at < this.o.config.keyRequestIntervalMs) return
+    if (!this.spend()) return
     const nonce = this.freshNonce(addr)
     const send = (): void => {
       // Holding its certificate (a provisioned roster) suggests it holds ours: send none. When it
@@ -327,13 +339,15 @@ export class LinkAuth {
     if (this.answered.size >= this.o.config.maxPeers) this.answered.delete(this.answered.keys().next().value as Addr)
     this.answered.delete(to)
     this.answered.set(to, this.now())
-    const peer = this.peers.get(to) ?? this.associate(cert)
-    const request = peer.bcast === null ? this.requestNonceFor(to) : new Uint8Array(NONCE_BYTES)
+    if (!this.spend()) return
+    // No association is made here: an unauthenticated request must not push a neighbour out of
+    // the table. Our own request rides along when we hold no keys from it.
+    const request = this.peers.get(to)?.bcast ? new Uint8Array(NONCE_BYTES) : this.requestNonceFor(to)
     const counter = this.nextCounter()
     if (counter < 0) return
     const header = encodeSec({ type: 'key', haveCert: true, echo, request, counter, sealed: new Uint8Array(48), cert: new Uint8Array(0) }).subarray(0, KEY_AAD_BYTES)
     const key = pairwiseKey(this.o.identity, cert.x25519, LABEL_KEY, this.net, { from: this.address, to })
-    const sealed = aeadSeal(key, counterNonce(counter), this.bcastKey, header)
+    const sealed = aeadSeal(key, keyNonce(echo, counter), this.bcastKey, header)
     this.m.keysSent.inc()
     const certBytes = theyHaveOurCert ? new Uint8Array(0) : this.o.certificate.bytes
     this.sendSec(to, encodeSec({ type: 'key', haveCert: true, echo, request, counter, sealed, cert: certBytes }), false)
@@ -347,14 +361,16 @@ export class LinkAuth {
 
   private onKey(from: Addr, msg: KeyAnswer): void {
     const pending = this.requests.get(from)
-    if (pending === undefined || !bytesEqual(pending.nonce, msg.echo)) {
+    // A KEY answers our current request only, and only for two request intervals: a recorded KEY
+    // delivered later is refused.
+    if (pending === undefined || !bytesEqual(pending.nonce, msg.echo) || this.now() - pending.at > 2 * this.o.config.keyRequestIntervalMs) {
       this.m.keyUnsolicited.inc()
       return
     }
     const cert = this.learn(from, msg.cert)
     if (cert === null) return
     const key = pairwiseKey(this.o.identity, cert.x25519, LABEL_KEY, this.net, { from, to: this.address })
-    const bk = aeadOpen(key, counterNonce(msg.counter), msg.sealed, msg.aad!)
+    const bk = aeadOpen(key, keyNonce(msg.echo, msg.counter), msg.sealed, msg.aad!)
     if (bk === null || bk.length !== 32) {
       this.m.keyBadSeal.inc()
       return
@@ -363,8 +379,16 @@ export class LinkAuth {
     const peer = this.peers.get(from) ?? this.associate(cert)
     peer.cert = cert
     peer.bcast = new MacKey(bk, LINK_TAG_BYTES)
-    // Frames it sent before this answer cannot be replayed after it.
-    if (this.windows.check(from, msg.counter) === 'fresh') this.windows.reset(from, msg.counter)
+    // Frames it sent before this answer cannot be replayed after it: a window moves up to the
+    // KEY's counter. It moves down only when the KEY's counter is more than a window below its top:
+    // the sender restarted without keeping its counter, or (broadcast window) an insider holding
+    // its broadcast key pushed the window ahead with a forged frame. A genuine KEY delayed by an
+    // attacker (it must answer our request of the last two intervals) lands within a window of
+    // the top unless the sender sent more than a window of frames meanwhile.
+    for (const w of [from * 2, from * 2 + 1]) {
+      const top = this.windows.top(w)
+      if (top === undefined || msg.counter > top || msg.counter + this.o.config.replayWindowBits < top) this.windows.reset(w, msg.counter)
+    }
     this.m.keysAccepted.inc()
     if (!isZeroNonce(msg.request)) this.answer(from, cert, msg.request, msg.haveCert)
   }
@@ -385,22 +409,53 @@ export class LinkAuth {
     }
   }
 
-  /** Drop the associations of newly revoked addresses (after CertStore.updateRevocations). */
-  forget(addresses: Iterable<Addr>): void {
-    for (const a of addresses) {
-      this.peers.delete(a)
-      this.windows.forget(a)
-      this.requests.delete(a)
+  /** Forget a neighbour's association, windows and pending request. */
+  private drop(addr: Addr): void {
+    this.peers.delete(addr)
+    this.windows.forget(addr * 2)
+    this.windows.forget(addr * 2 + 1)
+    this.requests.delete(addr)
+  }
+
+  /**
+   * Newly revoked addresses (CertStore.updateRevocations): drop their associations and draw a new
+   * broadcast key, which they held. Every other neighbour then fails our next broadcast's MAC and
+   * asks for the new key (rate-limited handshakes), which the revoked nodes can no longer get.
+   */
+  private revoked(addresses: readonly Addr[]): void {
+    if (addresses.length === 0) return
+    for (const a of addresses) this.drop(a)
+    this.bcastKey = this.o.random(32)
+    this.bcastMac = new MacKey(this.bcastKey, LINK_TAG_BYTES)
+  }
+
+  /** Take one handshake message from this second's budget; false (counted) when it is spent. */
+  private spend(): boolean {
+    const second = Math.floor(this.now() / 1000)
+    if (second !== this.budgetSecond) {
+      this.budgetSecond = second
+      this.budget = this.o.config.handshakesPerSecond
     }
+    if (this.budget <= 0) {
+      this.m.handshakeLimited.inc()
+      return false
+    }
+    this.budget--
+    return true
   }
 }
 
-/** The AEAD nonce of a KEY: the sender's counter (unique per sender, so per directional key) then zeros. */
-function counterNonce(counter: number): Uint8Array {
+/**
+ * The AEAD nonce of a KEY: the requester's fresh random nonce (8 bytes) then the answerer's
+ * counter. The counter alone would repeat after a restart that does not persist it; the echo makes
+ * every (directional key, nonce) pair unique however the counter behaves.
+ */
+function keyNonce(echo: Uint8Array, counter: number): Uint8Array {
   const n = new Uint8Array(12)
-  n[0] = counter >>> 24
-  n[1] = (counter >>> 16) & 0xff
-  n[2] = (counter >>> 8) & 0xff
-  n[3] = counter & 0xff
+  n.set(echo)
+  n[8] = counter >>> 24
+  n[9] = (counter >>> 16) & 0xff
+  n[10] = (counter >>> 8) & 0xff
+  n[11] = counter & 0xff
   return n
 }

@@ -71,7 +71,10 @@ export class OriginAuth {
   private readonly o: OriginAuthOptions
   private readonly m: Record<CounterName, Counter>
   private readonly backend = ed25519()
+  /** Sealed packets so far (from `counterStart`): every per-destination counter stays at or below it. */
   private counter: number
+  /** Next end-to-end counter per destination (bounded; a new entry starts at `counter`, so it never goes back). */
+  private readonly next = new Map<Addr, number>()
   private readonly windows: ReplayWindows
   /** Pairwise e2e MAC keys per (peer, direction): `peer * 2 + (outgoing ? 1 : 0)`. */
   private readonly keys = new Map<number, MacKey>()
@@ -118,6 +121,11 @@ export class OriginAuth {
     return 'bad'
   }
 
+  /** Whether `addr` is this node or holds a certificate usable now (not expired, not revoked). */
+  trusted(addr: Addr): boolean {
+    return addr === this.address || this.o.store.get(addr) !== undefined
+  }
+
   /** Whether this node can seal data to `dst` now (it holds dst's certificate). */
   canSeal(dst: Addr): boolean {
     return this.o.store.get(dst) !== undefined
@@ -129,12 +137,19 @@ export class OriginAuth {
    */
   sealData(dst: Addr, ...parts: Uint8Array[]): Uint8Array | null {
     const key = this.key(dst, true)
-    if (key === null || this.counter > MAX_COUNTER) {
+    // One counter per destination: the receiver's window sees this pair's packets only, so a
+    // packet delayed while many go to others is not pushed out of it.
+    const c = this.next.get(dst) ?? this.counter
+    if (key === null || c > MAX_COUNTER) {
       this.m.e2eNoKey.inc()
       return null
     }
+    this.next.delete(dst)
+    if (this.next.size >= this.o.config.maxPeers) this.next.delete(this.next.keys().next().value as Addr)
+    this.next.set(dst, c + 1)
+    this.counter++
     const trailer = new Uint8Array(E2E_TRAILER_BYTES)
-    writeU32(trailer, 0, this.counter++)
+    writeU32(trailer, 0, c)
     trailer.set(key.tag(...parts, trailer.subarray(0, 4)), 4)
     this.m.e2eSealed.inc()
     return trailer
@@ -169,11 +184,13 @@ export class OriginAuth {
   }
 
   private key(peer: Addr, outgoing: boolean): MacKey | null {
+    // The certificate is looked up on every use, so a peer whose certificate expired or was
+    // revoked loses its cached key at once.
+    const cert = this.o.store.get(peer)
+    if (cert === undefined) return null
     const id = peer * 2 + (outgoing ? 1 : 0)
     let k = this.keys.get(id)
     if (k !== undefined) return k
-    const cert = this.o.store.get(peer)
-    if (cert === undefined) return null
     const me = this.address
     const dir = outgoing ? { from: me, to: peer } : { from: peer, to: me }
     k = new MacKey(pairwiseKey(this.o.identity, cert.x25519, LABEL_E2E, this.o.store.trust.network.id, dir), E2E_TAG_BYTES)

@@ -57,6 +57,11 @@ export class ReplayWindows {
     return this.windows.has(origin)
   }
 
+  /** The highest counter accepted (or reset to) for `origin`; undefined when it has no window. */
+  top(origin: number): number | undefined {
+    return this.windows.get(origin)?.top
+  }
+
   /** Would `counter` from `origin` be accepted? Does not change state. */
   check(origin: number, counter: number): ReplayVerdict {
     checkU32('origin', origin)

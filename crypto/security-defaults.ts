@@ -45,6 +45,12 @@ export interface SecurityConfig {
    */
   handshakeJitterMs: number
   /**
+   * Handshake messages (key requests and answers) a node sends per second at most, over all
+   * neighbours. Key requests are unauthenticated: without this cap a sender of forged frames from
+   * many made-up addresses could make a node transmit a request for each.
+   */
+  handshakesPerSecond: number
+  /**
    * Messages held while their origin's certificate is fetched from the neighbour that relayed
    * them, in total; beyond it the oldest is dropped (counted). A fetch not answered in
    * `certFetchTimeoutMs` drops the messages waiting on it.
@@ -60,6 +66,7 @@ export const DEFAULT_SECURITY_CONFIG: Readonly<SecurityConfig> = Object.freeze({
   maxCertificates: 4096,
   keyRequestIntervalMs: 1000,
   handshakeJitterMs: 50,
+  handshakesPerSecond: 20,
   maxPendingVerifications: 256,
   certFetchTimeoutMs: 2000,
 })
@@ -73,6 +80,7 @@ const RULES: { [K in keyof SecurityConfig]: FieldRule } = {
   maxCertificates: { integer: true, min: 1, max: 1_000_000 },
   keyRequestIntervalMs: { integer: true, min: 1, max: 3_600_000 },
   handshakeJitterMs: { min: 0, max: 600_000 },
+  handshakesPerSecond: { integer: true, min: 1, max: 100_000 },
   maxPendingVerifications: { integer: true, min: 0, max: 100_000 },
   certFetchTimeoutMs: { integer: true, min: 1, max: 600_000 },
 }

@@ -102,7 +102,7 @@ export class AodvSigning {
     const bytes = rrepSignedBytes(p)
     const key = hex(p.signature)
     const seen = this.verified.get(key)
-    if (seen !== undefined && bytesEqual(seen, bytes)) return 'ok'
+    if (seen !== undefined && bytesEqual(seen, bytes) && this.auth.trusted(p.dst)) return 'ok'
     const v = this.auth.verify(p.dst, bytes, p.signature, via, resume)
     if (v === 'ok') {
       if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string)

@@ -160,7 +160,7 @@ export class ControlSigning {
     const key = m.type === MsgType.RREP ? toHex(m.signature) : undefined
     if (key !== undefined) {
       const seen = this.verified.get(key)
-      if (seen !== undefined && bytesEqual(seen, bytes)) return 'ok'
+      if (seen !== undefined && bytesEqual(seen, bytes) && auth.trusted(signerOf(m))) return 'ok'
     }
     const v = auth.verify(signerOf(m), bytes, m.signature, via, resume)
     if (v === 'pending') this.m.controlVerifyPending.inc()
