@@ -40,20 +40,30 @@ console.log('scheduler ...')
 const sched = schedulerEventsPerSecond()
 console.log(`  ${fmt(sched.perSecond)} events/s`)
 console.log('flood-grid (frames/s) ...')
-const grid = runChild('field-tests/scenarios/flood-grid.yaml')
+const grid = runChild('field-tests/scenarios/flood-grid.yaml', ['security.mode=open'])
 const framesPerSec = (grid.txFrames + grid.rxFrames) / grid.wallSeconds
 console.log(`  ${fmt(framesPerSec)} frame events/s`)
 console.log('manet-unicast 200 s (AODV) ...')
-const manet = runChild('field-tests/scenarios/manet-unicast.yaml')
+const manet = runChild('field-tests/scenarios/manet-unicast.yaml', ['security.mode=open'])
 console.log(`  ${manet.wallSeconds.toFixed(2)} s wall, ${manet.maxRssMB} MB`)
+console.log('manet-unicast 200 s (AODV, authenticated) ...')
+const manetAuth = runChild('field-tests/scenarios/manet-unicast.yaml')
+console.log(`  ${manetAuth.wallSeconds.toFixed(2)} s wall, ${manetAuth.maxRssMB} MB`)
 console.log('manet-unicast 200 s (flood) ...')
-const manetFlood = runChild('field-tests/scenarios/manet-unicast.yaml', ['protocol=flood', 'link.beaconIntervalMs=1000'])
+const manetFlood = runChild('field-tests/scenarios/manet-unicast.yaml', ['protocol=flood', 'link.beaconIntervalMs=1000', 'security.mode=open'])
 console.log(`  ${manetFlood.wallSeconds.toFixed(2)} s wall, ${manetFlood.maxRssMB} MB`)
 console.log('field-1000 60 s ...')
-const big = runChild('bench/scenarios/field-1000.yaml')
+const big = runChild('bench/scenarios/field-1000.yaml', ['security.mode=open'])
 console.log(`  ${big.wallSeconds.toFixed(2)} s wall, ${big.maxRssMB} MB`)
+console.log('field-1000 60 s, authenticated ...')
+const bigAuth = runChild('bench/scenarios/field-1000.yaml')
+console.log(`  ${bigAuth.wallSeconds.toFixed(2)} s wall, ${bigAuth.maxRssMB} MB`)
 console.log('crypto primitives ...')
 const cryptoSection = cryptoBenchSection((line) => console.log(line))
+console.log('link layer with authentication ...')
+// In a fresh process, like the scenarios: after the crypto section's pure-JS runs this process's
+// heap and JIT state cost the per-packet path up to a quarter of its throughput.
+const linkAuthSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/link-auth.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
 
 /**
  * The ns-3 reference (bench/ns3/run.sh writes it; needs ns-3 installed): the same scenario at the
@@ -88,16 +98,21 @@ Machine: ${cpu}, ${cpus().length} cores, Node ${process.version}. Date: ${new Da
 | scheduler events/s (${fmt(sched.events)} events, 10,000 live timers) | ${fmt(sched.perSecond)} | ≥ 1,000,000 |
 | simulated frame events/s (flood-grid: ${fmt(grid.txFrames)} tx + ${fmt(grid.rxFrames)} rx frames in ${grid.wallSeconds.toFixed(2)} s) | ${fmt(framesPerSec)} | — |
 | manet-unicast, 50 nodes, ${manet.simSeconds} s simulated, AODV (PDR ${(manet.ratio * 100).toFixed(1)} %) | ${manet.wallSeconds.toFixed(2)} s wall, ${fmt(manet.events)} events, peak RSS ${manet.maxRssMB} MB | < 5 s; far faster than ns-3 (see below) |
+| manet-unicast in an authenticated network (link MACs, signed route discovery, end-to-end MACs; PDR ${(manetAuth.ratio * 100).toFixed(1)} %) | ${manetAuth.wallSeconds.toFixed(2)} s wall, ${fmt(manetAuth.events)} events, peak RSS ${manetAuth.maxRssMB} MB | — |
 | manet-unicast with flooding instead (PDR ${(manetFlood.ratio * 100).toFixed(1)} %: the broadcast storm saturates the channel) | ${manetFlood.wallSeconds.toFixed(2)} s wall, ${fmt(manetFlood.events)} events, peak RSS ${manetFlood.maxRssMB} MB | — |
 | field-1000, 1,000 nodes, ${big.simSeconds} s simulated | ${big.wallSeconds.toFixed(2)} s wall, ${fmt(big.events)} events, peak RSS ${big.maxRssMB} MB | ≤ 1,024 MB |
+| field-1000, authenticated (every node holds the 1,000-certificate roster) | ${bigAuth.wallSeconds.toFixed(2)} s wall, ${fmt(bigAuth.events)} events, peak RSS ${bigAuth.maxRssMB} MB | ≤ 1,024 MB |
 
 Notes:
 - Peak RSS is the whole Node process (tsx loader included) running the scenario alone in a child.
+- The simulator rows run \`security.mode=open\` (the raw simulator, comparable with ns-3 and with
+  earlier runs) unless they say authenticated; docs/SECURITY.md §6 has the cost of security.
 ${ns3Reference()}
 - Routed data header: 15 bytes (adhoc/aodv/routed-frame.ts; budget ≤ 16 before the auth tag).
-- Not measured yet (their parts do not exist): per-packet path with auth, serial bridge line rate,
-  gateway idle RSS and start time.
+- Not measured yet (their parts do not exist): serial bridge line rate, gateway idle RSS and start
+  time.
 
-${cryptoSection}`
+${cryptoSection}
+${linkAuthSection}`
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
 console.log('wrote BENCHMARKS.md')

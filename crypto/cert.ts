@@ -275,10 +275,20 @@ export function checkIssuer(network: NetworkInfo, cert: Certificate): void {
   if (network.addressing === 'derived' && cert.address !== addressOf(cert.ed25519)) {
     throw new CertificateError('malformed', `certificate address ${hexAddr(cert.address)} is not the address of its Ed25519 key (${hexAddr(addressOf(cert.ed25519))})`, cert.address)
   }
+  if (signedBy.get(cert) === network.id) return
   if (!verify(network.authority, concatBytes(CERT_DOMAIN, cert.body), cert.signature)) {
     throw new CertificateError('bad-signature', `certificate of ${hexAddr(cert.address)} is not signed by the authority of ${network.name}`, cert.address)
   }
+  signedBy.set(cert, network.id)
 }
+
+/**
+ * Certificate objects whose signature verified, with the network (its `id` array) that signed
+ * them: one verification per certificate object, not per node holding it (a simulation gives the
+ * same roster objects to every node; a certificate received as bytes is a new object and is
+ * verified). The objects are frozen; their byte arrays are only ever read.
+ */
+const signedBy = new WeakMap<Certificate, Uint8Array>()
 
 // ---------------------------------------------------------------- revocation lists
 

@@ -100,6 +100,8 @@ export class LinkAuth {
   private bcastKey: Uint8Array
   private bcastMac: MacKey
   private readonly peers = new Map<Addr, Peer>()
+  /** The peer moved to the end of `peers` last (skips re-inserting it for each of its frames). */
+  private lastHeard: Addr = 0
   /** Outstanding key requests: the nonce sent and when. */
   private readonly requests = new Map<Addr, { nonce: Uint8Array; at: number }>()
   /** When each neighbour was last sent a KEY (rate limit). */
@@ -211,8 +213,11 @@ export class LinkAuth {
       if (bcast) this.requestKeys(f.src)
       return 'drop'
     }
-    this.peers.delete(f.src) // least recently used last
-    this.peers.set(f.src, peer)
+    if (this.lastHeard !== f.src) {
+      this.peers.delete(f.src) // least recently used last
+      this.peers.set(f.src, peer)
+      this.lastHeard = f.src
+    }
     this.m.opened.inc()
     return 'ok'
   }
@@ -411,6 +416,7 @@ export class LinkAuth {
 
   /** Forget a neighbour's association, windows and pending request. */
   private drop(addr: Addr): void {
+    if (this.lastHeard === addr) this.lastHeard = 0
     this.peers.delete(addr)
     this.windows.forget(addr * 2)
     this.windows.forget(addr * 2 + 1)

@@ -42,7 +42,7 @@ function plan(o: AnonymousGossipOptions, file: string, text: string): { arms: Re
   const planned: Planned[] = []
   for (const speed of speeds) {
     for (const arm of arms) {
-      const sets = [...(o.sets ?? []), `protocol=${arm.protocol}`, `mobility.maxSpeed=${speed}`]
+      const sets = [`security.mode=${o.security ?? 'open'}`, ...(o.sets ?? []), `protocol=${arm.protocol}`, `mobility.maxSpeed=${speed}`]
       // Fail at once on an unknown protocol or a bad field, not after an hour of runs.
       parseScenario(text, sets, file)
       for (const seed of seeds) planned.push({ job: { file, text, sets, seed }, label: arm.label, speed })
@@ -75,6 +75,7 @@ export async function runAnonymousGossip(o: AnonymousGossipOptions): Promise<{ a
 function command(o: AnonymousGossipOptions): string {
   const parts = ['npm run reproduce --', NAME, `--seeds ${o.seeds}`]
   if (o.protocols) parts.push(`--protocols ${o.protocols.join(',')}`)
+  if (o.security) parts.push(`--security ${o.security}`)
   return parts.join(' ')
 }
 
@@ -87,7 +88,7 @@ export const anonymousGossip: Reproduction = {
     const jsonFile = join(o.out, `${NAME}.json`)
     const htmlFile = join(o.out, `${NAME}.html`)
     const scenario = o.scenario ?? SCENARIO
-    const sets = o.sets ?? []
+    const sets = [`security.mode=${o.security ?? 'open'}`, ...(o.sets ?? [])]
     const json = {
       reproduction: NAME,
       scenario,

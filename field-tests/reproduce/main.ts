@@ -20,6 +20,7 @@ Options:
   --jobs N           simulations at once in worker processes (default: the number of cores)
   --out DIR          output folder (default field-tests/reports)
   --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip; default maodv,maodv+ag)
+  --security MODE    open (default: the papers compare protocols without security) or authenticated
   --help             this text
 
 Reproductions:
@@ -64,6 +65,7 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
         jobs: { type: 'string' },
         out: { type: 'string' },
         protocols: { type: 'string' },
+        security: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -74,7 +76,11 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
     selected = selectReproductions(positionals, known)
     const protocols = values.protocols?.split(',').map((p) => p.trim()).filter(Boolean)
     if (protocols && protocols.length !== 2) throw new UsageMistake(`--protocols needs two protocols, baseline then candidate (e.g. maodv,maodv+ag), got "${values.protocols}"`)
+    if (values.security !== undefined && values.security !== 'open' && values.security !== 'authenticated') {
+      throw new UsageMistake(`--security must be open or authenticated, got "${values.security}"`)
+    }
     opts = {
+      ...(values.security ? { security: values.security as 'open' | 'authenticated' } : {}),
       seeds: int('seeds', values.seeds, 5),
       jobs: int('jobs', values.jobs, availableParallelism()),
       out: values.out ?? 'field-tests/reports',

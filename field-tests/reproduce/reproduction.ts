@@ -14,6 +14,11 @@ export interface ReproduceOptions {
   out: string
   /** Protocols to compare, for reproductions that compare protocols (else ignored). */
   protocols?: string[]
+  /**
+   * Security mode of every run. Default `open`: the papers compare protocols without security,
+   * and docs/RESULTS.md measures what authentication costs separately.
+   */
+  security?: 'open' | 'authenticated'
   /** Progress lines. */
   log: (line: string) => void
 }
