@@ -284,7 +284,6 @@ export class Aodv extends Emitter<NetProtocolEvents & UnicastRouterEvents & Aodv
     if (!pkt) return
     const from = rx.from
     const now = this.scheduler.now()
-    const art = this.config.activeRouteTimeoutMs
     this.control.heard(from)
     this.control.exchanged(from)
     this.control.markActive()

@@ -224,7 +224,7 @@ test('an insider that alters a relayed GRPH: dropped; a forged high sequence num
   const leader = (tree as { leaders: Addr[] }).leaders[0]
   const [insider, victim] = leader === 1 ? [2, 3] : [4, 3]
   let grph: Grph | undefined
-  tap(t, insider, (from, m) => {
+  tap(t, insider, (_from, m) => {
     if (m.type === MsgType.GRPH && m.leader === leader) grph = m
   })
   t.run(6000)

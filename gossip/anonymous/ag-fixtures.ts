@@ -17,7 +17,7 @@ import { Proto } from '../../adhoc/protocols.ts'
 import { testNetwork } from '../../adhoc/test-network.ts'
 import type { MockMedium } from '../../hardware/mock-radio.ts'
 import type { AgConfig } from './ag-defaults.ts'
-import { AgMsgType, decodeAg } from './ag-messages.ts'
+import { AgMsgType, decodeAg, encodeReply, type ReplyMessage } from './ag-messages.ts'
 import { AnonymousGossip } from './anonymous-gossip.ts'
 import { validateMaodvAgConfig } from './maodv-ag.ts'
 
@@ -137,4 +137,17 @@ export function lossyBranch(o: Omit<AgNetOptions, 'filter'>, opts: { dropDigests
   }
   net.run(30_000)
   return { net, dropped }
+}
+
+/** Make node `id`'s router rewrite every GOSSIP-REPLY it originates with `edit` (a lying gossip partner). */
+export function lyingReplier(id: number, edit: (m: ReplyMessage) => ReplyMessage): (net: AgNet) => void {
+  return (net) => {
+    const r = net.routers[id - 1]
+    const send = r.sendRouted.bind(r)
+    r.sendRouted = (to: Addr, proto: number, bytes: Uint8Array) => {
+      const m = tryDecode(decodeAg, bytes)
+      if (m?.type === AgMsgType.REPLY) bytes = encodeReply({ walkHops: m.walkHops, id: m.id, group: m.group, digests: m.digests, messages: m.messages.map(edit) })
+      return send(to, proto, bytes)
+    }
+  }
 }

@@ -6,10 +6,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { groupAddr, type Addr } from '../../core/addr.ts'
-import { tryDecode } from '../../core/errors.ts'
+import { groupAddr } from '../../core/addr.ts'
 import { checkDecoderProperties } from '../../core/testing.ts'
-import { LOSSY_MEMBERS as MEMBERS, lossyBranch, receivedBytes, upTo, type AgNet, type AgNetOptions } from './ag-fixtures.ts'
+import { LOSSY_MEMBERS as MEMBERS, lossyBranch, lyingReplier, receivedBytes, upTo, type AgNetOptions } from './ag-fixtures.ts'
 
 /** The secured batch-mode network of the lossy-branch tests. */
 const BATCH: Omit<AgNetOptions, 'filter'> = { seed: 3, security: {}, maodv: { signEvery: 4 }, gossip: { pAnonymous: 1, cacheOrigins: false } }
@@ -84,18 +83,6 @@ test('batch mode: members that lost packets AND every DIGEST recover them from g
   assert.is(net.total('ag', 'recoveredVerified'), net.total('ag', 'recovered'))
 })
 
-/** Make node `id`'s router rewrite every batch GOSSIP-REPLY it originates with `edit`. */
-function lyingReplier(id: number, edit: (m: ReplyMessage) => ReplyMessage): (net: AgNet) => void {
-  return (net) => {
-    const r = net.routers[id - 1]
-    const send = r.sendRouted.bind(r)
-    r.sendRouted = (to: Addr, proto: number, bytes: Uint8Array) => {
-      const m = tryDecode(decodeAg, bytes)
-      if (m?.type === AgMsgType.REPLY) bytes = encodeReply({ walkHops: m.walkHops, id: m.id, group: m.group, digests: m.digests, messages: m.messages.map(edit) })
-      return send(to, proto, bytes)
-    }
-  }
-}
 
 test('batch mode: a gossip partner that modifies or invents packets is refused, nothing unverified is delivered', () => {
   const tampered = lyingReplier(7, (m) => ({ ...m, payload: Uint8Array.of(m.payload[0], 0xee, 0, 0) }))

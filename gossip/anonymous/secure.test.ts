@@ -6,10 +6,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { groupAddr, type Addr } from '../../core/addr.ts'
-import { tryDecode } from '../../core/errors.ts'
+import { groupAddr } from '../../core/addr.ts'
 import { checkDecoderProperties } from '../../core/testing.ts'
-import { LOSSY_MEMBERS as MEMBERS, lossyBranch, receivedBytes, upTo, type AgNet } from './ag-fixtures.ts'
+import { LOSSY_MEMBERS as MEMBERS, lossyBranch, lyingReplier, receivedBytes, upTo } from './ag-fixtures.ts'
 import {
   AgMsgType, REPLY_BASE_SIZE, REPLY_S, SIGNED_REPLY_MESSAGE_SIZE, decodeAg, encodeReply, replyMessageSize, type GossipReply, type ReplyMessage,
 } from './ag-messages.ts'
@@ -61,18 +60,6 @@ test('secured walks alone: packets lost on one branch are recovered, each verifi
   assert.ok(net.metrics.value('ag', 7, 'replyMessages') >= dropped.size)
 })
 
-/** Make node `id`'s router rewrite every GOSSIP-REPLY it originates with `edit`. */
-function lyingReplier(id: number, edit: (m: ReplyMessage) => ReplyMessage): (net: AgNet) => void {
-  return (net) => {
-    const r = net.routers[id - 1]
-    const send = r.sendRouted.bind(r)
-    r.sendRouted = (to: Addr, proto: number, bytes: Uint8Array) => {
-      const m = tryDecode(decodeAg, bytes)
-      if (m?.type === AgMsgType.REPLY) bytes = encodeReply({ walkHops: m.walkHops, id: m.id, group: m.group, messages: m.messages.map(edit) })
-      return send(to, proto, bytes)
-    }
-  }
-}
 
 test('a member answering gossip with modified packets: refused, counted, never delivered', () => {
   const tampered = lyingReplier(7, (m) => ({ ...m, payload: Uint8Array.of(m.payload[0], 0xee, 0, 0) }))
