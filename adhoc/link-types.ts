@@ -95,12 +95,19 @@ export type AuthVerdict =
 export interface LinkAuthenticator {
   /** Bytes `seal` adds to a frame. */
   readonly overhead: number
-  /** Called once by the link: how the authenticator sends its own messages (proto SEC). */
-  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void): void
+  /**
+   * Called once by the link: how the authenticator sends its own messages (proto SEC), and how it
+   * hands back a frame it held during a key handshake (`redeliver(token)` with the token `open`
+   * was given): the link then processes that frame again, and `open` accepts it.
+   */
+  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void, redeliver?: (token: unknown) => void): void
   /** The frame with its AUTH trailer, or null when no key exists for its destination (counted). */
   seal(frame: Uint8Array): Uint8Array | null
-  /** Check a received frame (`frame` is its decode; `bytes` the frame as received). */
-  open(bytes: Uint8Array, frame: { kind: string; src: Addr; dst?: Addr; proto?: number; authCounter: number }): AuthVerdict
+  /**
+   * Check a received frame (`frame` is its decode; `bytes` the frame as received; `token` what to
+   * hand back through `redeliver` if the authenticator holds the frame until a handshake ends).
+   */
+  open(bytes: Uint8Array, frame: { kind: string; src: Addr; dst?: Addr; proto?: number; authCounter: number }, token?: unknown): AuthVerdict
   /** A proto-SEC datagram from neighbour `from`; `authenticated` when it came in an authenticated frame. */
   control(from: Addr, payload: Uint8Array, authenticated: boolean): void
 }

@@ -198,7 +198,10 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
     const [onUp, onDown] = [(n: NeighbourInfo) => this.neighbourUp(n), (n: NeighbourInfo) => this.neighbourDown(n)]
     this.nbrs = new NeighbourTable({ scheduler: o.scheduler, expiryFloorMs: cfg.neighbourExpiryMs, allowedBeaconLoss, qualityWindow, rssiAlpha, maxNeighbours, onUp, onDown })
     this.beaconSeq = o.rng.int(65536)
-    o.auth?.attach((to, payload, authenticated) => this.sendSecurity(to, payload, authenticated))
+    o.auth?.attach(
+      (to, payload, authenticated) => this.sendSecurity(to, payload, authenticated),
+      (token) => this.closed || this.receiveFrame(token as RxFrame),
+    )
     o.radio.on('frame', this.onFrame)
     o.radio.on('sent', this.onSent)
     o.radio.on('dropped', this.onDropped)
@@ -422,7 +425,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
       return
     }
     if (this.auth !== undefined) {
-      const verdict = this.auth.open(rx.bytes, fr)
+      const verdict = this.auth.open(rx.bytes, fr, rx)
       if (verdict !== 'ok') {
         if (verdict === 'handshake' && fr.kind === 'data') this.receiveData(fr, rx, STREAM_HANDSHAKE)
         else m.rxRefused.inc()

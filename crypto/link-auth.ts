@@ -52,6 +52,18 @@ export const LINK_DST_OFFSET = 5
 export const LINK_TRAILER_BYTES = 12
 const COUNTER_BYTES = 4
 export const LINK_TAG_BYTES = 8
+/** Frames held per sender, and in all, while key handshakes are out. */
+const HELD_PER_SENDER = 4
+const HELD_TOTAL = 64
+
+/** What `open` reads of a decoded link frame. */
+interface HeldFrame {
+  kind: string
+  src: Addr
+  dst?: Addr
+  proto?: number
+  authCounter: number
+}
 const MAX_COUNTER = 0xffffffff
 
 const LABEL_UNICAST = 'link-unicast'
@@ -61,7 +73,7 @@ const COUNTERS = [
   'unauthenticated', 'unknownSender', 'badMac', 'replayed', 'tooOld', 'expiredPeer', 'revokedPeer',
   'certMalformed', 'certBadSignature', 'certWrongNetwork', 'certNotYetValid', 'certExpired', 'certRevoked', 'certAddressMismatch',
   'keyUnsolicited', 'keyBadSeal', 'noKeyTx', 'decodeErrors', 'counterExhausted', 'handshakeLimited',
-  'sealed', 'sealedBytes', 'opened', 'keyRequestsSent', 'keysSent', 'keysAccepted', 'certsSent', 'certsLearnt',
+  'sealed', 'sealedBytes', 'opened', 'held', 'heldDelivered', 'keyRequestsSent', 'keysSent', 'keysAccepted', 'certsSent', 'certsLearnt',
 ] as const
 type CounterName = (typeof COUNTERS)[number]
 
@@ -116,6 +128,17 @@ export class LinkAuth {
   private budget = 0
   private budgetSecond = -1
   private sendSec: (to: Addr, payload: Uint8Array, authenticated: boolean) => void = () => {}
+  private redeliver: (token: unknown) => void = () => {}
+  /**
+   * Authenticated frames from a sender we hold no keys for yet, kept while our key request is out
+   * (at most `HELD_PER_SENDER` per sender, `HELD_TOTAL` in all, for two request intervals): once
+   * its KEY arrives, those whose MAC verifies and whose counter lies in the window just below the
+   * KEY's are handed back to the link instead of being lost to the handshake.
+   */
+  private readonly held = new Map<Addr, Array<{ bytes: Uint8Array; frame: HeldFrame; token: unknown; at: number }>>()
+  private heldCount = 0
+  /** Held frames verified at their sender's KEY, which `open` then accepts once. */
+  private readonly approved = new Set<Uint8Array>()
 
   constructor(o: LinkAuthOptions) {
     if (!bytesEqual(o.certificate.ed25519, o.identity.publicKey)) {
@@ -134,8 +157,9 @@ export class LinkAuth {
     o.store.onRevoked((addresses) => this.revoked(addresses))
   }
 
-  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void): void {
+  attach(send: (to: Addr, payload: Uint8Array, authenticated: boolean) => void, redeliver?: (token: unknown) => void): void {
     this.sendSec = send
+    if (redeliver) this.redeliver = redeliver
   }
 
   /** Ask neighbour `via` for the certificate of `address` (over an authenticated frame). */
@@ -179,7 +203,12 @@ export class LinkAuth {
     return out
   }
 
-  open(bytes: Uint8Array, f: { kind: string; src: Addr; dst?: Addr; proto?: number; authCounter: number }): 'ok' | 'handshake' | 'drop' {
+  open(bytes: Uint8Array, f: HeldFrame, token?: unknown): 'ok' | 'handshake' | 'drop' {
+    if (this.approved.delete(bytes)) {
+      this.m.heldDelivered.inc()
+      this.m.opened.inc()
+      return 'ok'
+    }
     if (f.authCounter < 0) {
       if (f.kind === 'data' && f.proto === SEC_PROTO) return 'handshake'
       this.m.unauthenticated.inc()
@@ -189,6 +218,7 @@ export class LinkAuth {
     if (peer === undefined || peer.bcast === null) {
       this.m.unknownSender.inc()
       this.requestKeys(f.src)
+      if (token !== undefined && this.requests.has(f.src)) this.hold(bytes, f, token)
       return 'drop'
     }
     if (!this.o.store.usable(peer.cert)) {
@@ -395,7 +425,9 @@ export class LinkAuth {
       if (top === undefined || msg.counter > top || msg.counter + this.o.config.replayWindowBits < top) this.windows.reset(w, msg.counter)
     }
     this.m.keysAccepted.inc()
+    const release = this.release(from, peer, msg.counter)
     if (!isZeroNonce(msg.request)) this.answer(from, cert, msg.request, msg.haveCert)
+    for (const token of release) this.redeliver(token)
   }
 
   private onCertQuery(from: Addr, msg: CertQuery): void {
@@ -412,6 +444,46 @@ export class LinkAuth {
       if (!(e instanceof CertificateError)) throw e
       this.countRejection(e)
     }
+  }
+
+  private hold(bytes: Uint8Array, frame: HeldFrame, token: unknown): void {
+    let list = this.held.get(frame.src)
+    if (list === undefined) this.held.set(frame.src, (list = []))
+    const now = this.now()
+    while (list.length > 0 && now - list[0].at > 2 * this.o.config.keyRequestIntervalMs) {
+      list.shift()
+      this.heldCount--
+    }
+    if (list.length >= HELD_PER_SENDER || this.heldCount >= HELD_TOTAL) return
+    list.push({ bytes, frame, token, at: now })
+    this.heldCount++
+    this.m.held.inc()
+  }
+
+  /**
+   * The frames held from `from` that its KEY vouches for: MAC valid under the keys just installed,
+   * counter within a window below the KEY's counter (sent just before it) and not repeated. They
+   * are approved for one `open` each and returned (in arrival order) for redelivery.
+   */
+  private release(from: Addr, peer: Peer, keyCounter: number): unknown[] {
+    const list = this.held.get(from)
+    if (list === undefined) return []
+    this.held.delete(from)
+    this.heldCount -= list.length
+    const out: unknown[] = []
+    const seen = new Set<number>()
+    for (const h of list) {
+      const c = h.frame.authCounter
+      const bcast = h.frame.dst === undefined || h.frame.dst === BROADCAST
+      const key = bcast ? peer.bcast! : peer.rx
+      const t = h.bytes.length - LINK_TAG_BYTES
+      if (c > keyCounter || c + this.o.config.replayWindowBits <= keyCounter || seen.has(c * 2 + (bcast ? 1 : 0))) continue
+      if (!key.verify(h.bytes.subarray(t), h.bytes.subarray(0, t))) continue
+      seen.add(c * 2 + (bcast ? 1 : 0))
+      this.approved.add(h.bytes)
+      out.push(h.token)
+    }
+    return out
   }
 
   /** Forget a neighbour's association, windows and pending request. */

@@ -78,6 +78,8 @@ export class OriginAuth {
   private readonly windows: ReplayWindows
   /** Pairwise e2e MAC keys per (peer, direction): `peer * 2 + (outgoing ? 1 : 0)`. */
   private readonly keys = new Map<number, MacKey>()
+  /** Keys handed out by `pairwise`, by label and direction. */
+  private readonly labelled = new Map<string, Uint8Array>()
   /** Messages waiting for an origin's certificate, by origin. */
   private readonly waiting = new Map<Addr, Waiting[]>()
   private waitingCount = 0
@@ -124,6 +126,24 @@ export class OriginAuth {
   /** Whether `addr` is this node or holds a certificate usable now (not expired, not revoked). */
   trusted(addr: Addr): boolean {
     return addr === this.address || this.o.store.get(addr) !== undefined
+  }
+
+  /**
+   * The directional pairwise key of this node and `peer` under `label` (both ends derive the same
+   * key for the same `{ from, to }`), e.g. ODSBR's source–probe keys; null when `peer`'s certificate
+   * is unknown or no longer usable. Cached, bounded; looked up against the certificate on every use.
+   */
+  pairwise(peer: Addr, label: string, dir: { from: Addr; to: Addr }): Uint8Array | null {
+    const cert = this.o.store.get(peer)
+    if (cert === undefined) return null
+    const id = `${label}/${dir.from}/${dir.to}`
+    let k = this.labelled.get(id)
+    if (k === undefined) {
+      k = pairwiseKey(this.o.identity, cert.x25519, label, this.o.store.trust.network.id, dir)
+      if (this.labelled.size >= this.o.config.maxPeers * 2) this.labelled.delete(this.labelled.keys().next().value as string)
+      this.labelled.set(id, k)
+    }
+    return k
   }
 
   /** Whether this node can seal data to `dst` now (it holds dst's certificate). */

@@ -17,6 +17,8 @@ import type { NetProtocol } from '../adhoc/net-protocol.ts'
 import { Aodv, ROUTED_HEADER_SIZE, validateAodvConfig } from '../adhoc/aodv/index.ts'
 import { Maodv, MULTICAST_DATA_HEADER_SIZE, SIGNED_MULTICAST_DATA_HEADER_SIZE, validateMaodvConfig } from '../adhoc/maodv/index.ts'
 import { E2E_TRAILER_BYTES, type OriginAuth } from '../crypto/origin-auth.ts'
+import { Odsbr, odsbrMaxPayload } from '../adhoc/odsbr/odsbr.ts'
+import { validateOdsbrConfig } from '../adhoc/odsbr/odsbr-defaults.ts'
 import { AnonymousGossip, validateMaodvAgConfig, maodvAgMaxPayload, type MaodvAgConfig } from '../gossip/anonymous/index.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 import type { SecurityMode } from '../crypto/security-defaults.ts'
@@ -108,6 +110,11 @@ export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
   // Secured: multicast data carries the origin's signature (79-byte header).
   maodv: entry('maodv', Maodv, validateMaodvConfig, (mode) => (secured(mode) ? SIGNED_MULTICAST_DATA_HEADER_SIZE : MULTICAST_DATA_HEADER_SIZE)),
   'maodv+ag': maodvAg,
+  // Authenticated networks only (its probes and acks are keyed by certificates): Odsbr refuses to start otherwise.
+  odsbr: {
+    ...entry('odsbr', Odsbr, validateOdsbrConfig, () => 0),
+    maxPayload: (link) => odsbrMaxPayload(link.maxDatagram, validateOdsbrConfig({})),
+  },
 }
 
 export function protocolEntry(name: string): ProtocolEntry {

@@ -108,7 +108,7 @@ export const scenarioSchema = z.strictObject({
   protocolConfig: z.record(z.string(), z.unknown()).default({}),
   traffic: z.array(trafficSchema).default([]),
   adversaries: z.array(adversarySchema).default([]),
-  /** Security mode and tunables (field-tests/security.ts, crypto/security-defaults.ts); checked by resolveLayers. */
+  /** Security mode and tunables (crypto/sim-network.ts, crypto/security-defaults.ts); checked by resolveLayers. */
   security: z.record(z.string(), z.unknown()).default({}),
 })
 
