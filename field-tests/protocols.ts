@@ -2,6 +2,11 @@
  * The network protocols a scenario can name in `protocol:`. Each entry validates its config (errors
  * name `protocolConfig.*`), says how large a payload it carries over a link configuration, and
  * builds one node's instance. Later protocols (odsbr, gossip) register here.
+ *
+ * An adversarial node (field-tests/adversaries.ts) gets its behaviour here: `forwardFilter` for the
+ * data it relays, `configOverrides` over its protocol config (only fields the config, or one of its
+ * sections such as maodv+ag's `aodv`, already has: `floodJitterMs: 0` reaches AODV and ODSBR and
+ * nothing else), and for AODV (alone or under maodv+ag) its reply forger.
  */
 import type { Addr } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
@@ -20,6 +25,8 @@ import { E2E_TRAILER_BYTES, type OriginAuth } from '../crypto/origin-auth.ts'
 import { Odsbr, odsbrMaxPayload } from '../adhoc/odsbr/odsbr.ts'
 import { validateOdsbrConfig } from '../adhoc/odsbr/odsbr-defaults.ts'
 import { AnonymousGossip, validateMaodvAgConfig, maodvAgMaxPayload, type MaodvAgConfig } from '../gossip/anonymous/index.ts'
+import { Proto } from '../adhoc/protocols.ts'
+import { attachReplyForger } from '../adhoc/aodv/control.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 import type { SecurityMode } from '../crypto/security-defaults.ts'
 import type { NodeSecurity } from '../crypto/sim-network.ts'
@@ -57,6 +64,32 @@ interface ProtocolClass<C> {
   }): NetProtocol
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * `config` with an adversary's overrides: a field the config has is replaced; otherwise it is
+ * replaced in each section (a nested object) that has it; otherwise ignored. Copies, never mutates
+ * (the validated config is shared by every node).
+ */
+export function withOverrides(config: unknown, overrides: Readonly<Record<string, unknown>> | undefined): unknown {
+  if (overrides === undefined || !isRecord(config)) return config
+  const out: Record<string, unknown> = { ...config }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key in config) out[key] = value
+    else for (const [name, section] of Object.entries(out)) if (isRecord(section) && key in section) out[name] = { ...section, [key]: value }
+  }
+  return out
+}
+
+/** The node's config, adversary overrides applied. */
+const nodeConfig = (ctx: ProtocolContext): unknown => withOverrides(ctx.config, ctx.adversary?.configOverrides)
+
+/** A forging adversary's AODV forges replies: before that AODV is built over `ctx.link`. */
+function armForger(ctx: ProtocolContext): void {
+  const forge = ctx.adversary?.forgeReply
+  if (forge !== undefined) attachReplyForger(ctx.link.port(Proto.AODV), forge)
+}
+
 /**
  * An entry for a protocol class that takes the common options (its origin authentication too, in
  * an authenticated network) and carries `headerBytes(mode)` per packet.
@@ -71,12 +104,21 @@ function entry<C>(layer: string, Protocol: ProtocolClass<C>, validate: (c: Recor
         scheduler: ctx.scheduler,
         rng: ctx.rng,
         metrics: ctx.metrics.scope(layer, ctx.id),
-        config: ctx.config as C,
+        config: nodeConfig(ctx) as C,
         forwardFilter: ctx.adversary ? (p) => ctx.adversary!.forwardFilter(p) : undefined,
         security: ctx.security?.origin,
       }),
   }
 }
+
+/** An AODV entry whose forging adversaries forge. */
+const forging = (e: ProtocolEntry): ProtocolEntry => ({
+  ...e,
+  create(ctx) {
+    armForger(ctx)
+    return e.create(ctx)
+  },
+})
 
 const secured = (mode: SecurityMode) => mode === 'authenticated'
 
@@ -88,7 +130,8 @@ const maodvAg: ProtocolEntry = {
   validate: validateMaodvAgConfig,
   maxPayload: (link, mode) => maodvAgMaxPayload(link.maxDatagram, secured(mode) ? E2E_TRAILER_BYTES : undefined),
   create(ctx) {
-    const cfg = ctx.config as MaodvAgConfig
+    const cfg = nodeConfig(ctx) as MaodvAgConfig
+    armForger(ctx)
     const common = { link: ctx.link, scheduler: ctx.scheduler }
     const router = new Aodv({ ...common, rng: ctx.rng.fork('aodv'), metrics: ctx.metrics.scope('aodv', ctx.id), config: cfg.aodv, security: ctx.security?.origin })
     const tree = new Maodv({
@@ -106,7 +149,7 @@ const maodvAg: ProtocolEntry = {
 export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
   flood: entry('flood', Flood, validateFloodConfig, () => FLOOD_HEADER_SIZE),
   // Secured: routed packets carry the origin's end-to-end trailer (adhoc/aodv/signing.ts).
-  aodv: entry('aodv', Aodv, validateAodvConfig, (mode) => ROUTED_HEADER_SIZE + (secured(mode) ? E2E_TRAILER_BYTES : 0)),
+  aodv: forging(entry('aodv', Aodv, validateAodvConfig, (mode) => ROUTED_HEADER_SIZE + (secured(mode) ? E2E_TRAILER_BYTES : 0))),
   // Secured: multicast data carries the origin's signature (79-byte header).
   maodv: entry('maodv', Maodv, validateMaodvConfig, (mode) => (secured(mode) ? SIGNED_MULTICAST_DATA_HEADER_SIZE : MULTICAST_DATA_HEADER_SIZE)),
   'maodv+ag': maodvAg,

@@ -105,6 +105,8 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
     for (const r of f.receivers) if (f.pattern !== 'broadcast') trusted.add(r)
   }
   const adversaries = assignAdversaries(scenario.adversaries, n, trusted, rng)
+  // Wormholes: their private tunnels (each pair once).
+  for (const [id, beh] of adversaries) for (const peer of beh.tunnelPeers ?? []) if (id < peer) medium.addTunnel(id, peer)
 
   const network = layers.security.config.mode === 'authenticated' ? new SimNetwork({ nodes: n, security: layers.security, scheduler, rng, metrics }) : undefined
   const links = new Map<Addr, LinkLayer>()

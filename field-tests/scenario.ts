@@ -63,9 +63,15 @@ const adversarySchema = z
     model: z.enum(['blackhole', 'greyhole', 'flood-rushing', 'wormhole', 'overlay-wormhole', 'modification', 'forged-replies']),
     /** Share of the nodes that are adversarial (traffic endpoints are never chosen). */
     fraction: prob.optional(),
+    /** The adversarial nodes; wormhole: pairs of colluders, [a, b] or [a, b, c, d]. */
     nodes: z.array(nodeId).optional(),
     /** greyhole: probability of dropping each data packet. */
     dropProbability: prob.default(0.5),
+    /**
+     * flood-rushing, wormhole, overlay-wormhole, forged-replies: drop the data they attracted
+     * (default true); false relays it (e.g. a wormhole that only shortens paths, for comparisons).
+     */
+    dropData: z.boolean().optional(),
   })
   .refine((a) => (a.fraction === undefined) !== (a.nodes === undefined), {
     message: 'give exactly one of `fraction` or `nodes`',

@@ -169,6 +169,17 @@ export class Receiver {
     this.deliver({ bytes: a.tx.bytes.slice(), rssi: a.dbm, snr: a.dbm - p.noiseFloorDbm, at: a.end })
   }
 
+  /**
+   * A frame that came through a private tunnel (SimMedium.addTunnel, wormhole adversaries), at its
+   * end `at`: delivered as received, with no interference, half-duplex, decode or loss draw; only
+   * a closed receiver drops it. Counted rxFrames like any received frame.
+   */
+  tunnelled(bytes: Uint8Array, at: number, dbm: number): void {
+    if (!this.enabled) return
+    this.counters.rxFrames.inc()
+    this.deliver({ bytes: bytes.slice(), rssi: dbm, snr: dbm - this.phys.noiseFloorDbm, at })
+  }
+
   /** Carrier sense at `now`. */
   busy(now: number): boolean {
     if (this.transmitting) return true

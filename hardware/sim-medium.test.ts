@@ -349,4 +349,57 @@ test('construction errors name the field and the value', () => {
   assert.throws(() => m.radio(9), /no node 9/)
 })
 
+test('a tunnel: its peer gets every frame at its end, whatever the distance, free of interference both ways', () => {
+  // 1 and 2 are 10 km apart, tunnelled; 3 sits next to 2 and transmits over the tunnel copy.
+  const f = staticField([[0, 0], [10_000, 0], [10_100, 0], [10_200, 0]], { csma: { ...NO_CSMA } })
+  f.medium.addTunnel(1, 2)
+  assert.equal(f.medium.tunnelPeers(1), [2])
+  assert.equal(f.medium.tunnelPeers(2), [1])
+  assert.not.ok(f.medium.inRange(1, 2), 'routing sees no radio link: only the tunnel joins them')
+  const air = f.radios[0].airtimeMs(100)
+  f.radios[0].send(frame(1))
+  f.radios[2].send(frame(3)) // on air at the same time, heard by 2 and 4
+  f.scheduler.run()
+  assert.equal(f.heard[1].map((h) => h.bytes[0]).sort(), [1, 3], 'both frames reach 2: the tunnel copy neither suffers nor causes a collision')
+  const viaTunnel = f.heard[1].find((h) => h.bytes[0] === 1)!
+  assert.ok(Math.abs(viaTunnel.at - air) < 1e-9, `delivered at the end of its airtime (${viaTunnel.at} vs ${air})`)
+  assert.equal(f.heard[3].map((h) => h.bytes[0]), [3], 'node 4 hears 3 only: the tunnel copy is not on the air')
+  assert.is(f.count(2, 'rxCollisions'), 0)
+  // the other way, and while the receiver itself transmits (a tunnel is not the half-duplex radio)
+  f.radios[1].send(frame(2))
+  f.radios[0].send(frame(4))
+  f.scheduler.run()
+  assert.equal(f.heard[0].map((h) => h.bytes[0]), [2])
+  assert.equal(f.heard[1].map((h) => h.bytes[0]).sort(), [1, 3, 4])
+})
+
+test('a tunnel between nodes in radio range replaces the air: one copy each, not two', () => {
+  const f = staticField([[0, 0], [100, 0], [300, 0]])
+  f.medium.addTunnel(1, 2)
+  f.radios[0].send(frame(1))
+  f.scheduler.run()
+  assert.is(f.heard[1].length, 1)
+  assert.is(f.heard[2].length, 0, 'node 3 is out of 1\'s range and not tunnelled')
+  // an overlay: several colluders, each tunnelled to each
+  const g = staticField([[0, 0], [5000, 0], [0, 5000], [5000, 5000]])
+  g.medium.addTunnel(1, 2)
+  g.medium.addTunnel(1, 3)
+  g.medium.addTunnel(2, 3)
+  g.radios[1].send(frame(2))
+  g.scheduler.run()
+  assert.equal(g.heard.map((h) => h.length), [1, 0, 1, 0])
+  assert.throws(() => g.medium.addTunnel(2, 1), /already tunnelled/)
+  assert.throws(() => g.medium.addTunnel(2, 2), /must differ/)
+  assert.throws(() => g.medium.addTunnel(0, 2), (e: unknown) => e instanceof RangeError)
+})
+
+test('a closed radio gets nothing through its tunnel', () => {
+  const f = staticField([[0, 0], [10_000, 0]])
+  f.medium.addTunnel(1, 2)
+  void f.radios[1].close()
+  f.radios[0].send(frame(1))
+  f.scheduler.run()
+  assert.is(f.heard[1].length, 0)
+})
+
 test.run()

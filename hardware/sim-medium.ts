@@ -7,6 +7,13 @@
  * distance at the transmission start, honours scripted link-downs, computes received power (plus
  * the link's shadowing, shadowing.ts), and schedules one `Arrival` per receiver at start +
  * propagation delay.
+ *
+ * Tunnels (`addTunnel`, the wormhole adversaries of field-tests/adversaries.ts): two nodes joined by a
+ * private out-of-band link. Every frame one of them transmits is also received by the other whatever
+ * the distance, at the end of the frame's airtime, with the power a 1 m link would have, and neither
+ * interferes with nor suffers from anyone else's signals (nor from the receiver's own
+ * transmissions). The tunnel replaces the air between them: a peer in radio range gets the tunnel
+ * copy only, so it never receives a frame twice.
  */
 import { isNodeAddr } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
@@ -59,6 +66,8 @@ export class SimMedium implements SimMediumPort {
   private readonly cand: number[] = []
   /** Scripted link-downs: lower id → higher id → flat [from, to, from, to, ...]. */
   private readonly downs = new Map<number, Map<number, number[]>>()
+  /** Tunnels: node id → ids of its tunnel peers. */
+  private readonly tunnels = new Map<number, number[]>()
 
   constructor(o: SimMediumOptions) {
     if (o === null || typeof o !== 'object') throw new TypeError(`SimMedium options must be an object, got ${String(o)}`)
@@ -154,6 +163,27 @@ export class SimMedium implements SimMediumPort {
     const list = inner.get(hi)
     if (list) list.push(fromMs, toMs)
     else inner.set(hi, [fromMs, toMs])
+  }
+
+  /**
+   * Join nodes `a` and `b` by a private tunnel (see the module comment) for the rest of the run.
+   * Nodes need not have been added yet; a node may have tunnels to several others.
+   */
+  addTunnel(a: number, b: number): void {
+    if (!isNodeAddr(a)) throw new RangeError(`addTunnel: node id a must be a positive integer, got ${a}`)
+    if (!isNodeAddr(b)) throw new RangeError(`addTunnel: node id b must be a positive integer, got ${b}`)
+    if (a === b) throw new RangeError(`addTunnel: a and b must differ, got ${a} twice`)
+    if (this.tunnels.get(a)?.includes(b)) throw new RangeError(`addTunnel: nodes ${a} and ${b} are already tunnelled`)
+    for (const [x, y] of [[a, b], [b, a]]) {
+      const peers = this.tunnels.get(x)
+      if (peers) peers.push(y)
+      else this.tunnels.set(x, [y])
+    }
+  }
+
+  /** Ids of the nodes `id` is tunnelled to, ascending. */
+  tunnelPeers(id: number): number[] {
+    return [...(this.tunnels.get(id) ?? [])].sort((x, y) => x - y)
   }
 
   /** Whether a scripted link-down separates `a` and `b` at time `t`. */
@@ -255,6 +285,20 @@ export class SimMedium implements SimMediumPort {
     return out
   }
 
+  /** A frame of `from` starting now reaches its tunnel peers at its end. */
+  private tunnel(from: SimRadio, peers: readonly number[], bytes: Uint8Array, airtimeMs: number, now: number): void {
+    const p = from.physics
+    const dbm = p.txPowerDbm - p.referenceLossDb
+    const end = now + airtimeMs
+    for (const id of peers) {
+      const j = this.byId.get(id)
+      if (j === undefined) continue
+      const rx = this.radios[j]
+      if (rx.state === 'down') continue
+      this.scheduler.at(airtimeMs, () => rx.receiver.tunnelled(bytes, end, dbm))
+    }
+  }
+
   /** @internal Called by a SimRadio when it starts transmitting (its receiver already switched off). */
   _startTransmission(from: SimRadio, bytes: Uint8Array, airtimeMs: number): void {
     const sched = this.scheduler
@@ -268,12 +312,15 @@ export class SimMedium implements SimMediumPort {
     const logDistance = p.logDistance
     const tx: Transmission = { from: from.id, bytes, airtimeMs, bitrate: from.bitrate }
     const checkDowns = this.downs.size > 0
+    const peers = this.tunnels.get(from.id)
+    if (peers !== undefined) this.tunnel(from, peers, bytes, airtimeMs, now)
     const cand = this.candidates(sx, sy, reach, now)
     for (let k = 0; k < cand.length; k++) {
       const j = cand[k]
       if (j === s) continue
       const rx = this.radios[j]
       if (rx.state === 'down') continue
+      if (peers !== undefined && peers.includes(rx.id)) continue // the tunnel carries it
       this.locate(j, now)
       const dx = this.px[j] - sx, dy = this.py[j] - sy
       const d2 = dx * dx + dy * dy

@@ -34,6 +34,12 @@
  * message whose origin's certificate is being fetched waits and is handled again from the start
  * when it arrives. Relays forward RREQs with only `hops` and `ttl` changed (no `dstSeq` raise), and
  * only the destination answers (an intermediate node cannot sign for it; no gratuitous RREPs).
+ *
+ * Adversary hook (`attachReplyForger`, the `forged-replies` model of field-tests/adversaries.ts; never
+ * set on an honest node, and without it nothing here changes): a forging node answers every RREQ
+ * it is not the destination of, once the RREQ passed the checks above, with a RREP claiming the
+ * destination near it with a much newer sequence number, instead of relaying it. Secured, it can
+ * only sign as itself, so the first receiver refuses the reply (rrepBadSignature).
  */
 import type { Addr } from '../../core/addr.ts'
 import { seqDiff32 } from '../../core/bytes.ts'
@@ -53,6 +59,25 @@ import { RateLimiter } from './rate-limit.ts'
 import { addPrecursor, isActive, isFresher, type RouteEntry, type RouteTable } from './route-table.ts'
 import { RreqCache } from './rreq-cache.ts'
 import { ControlSender } from './sender.ts'
+
+/**
+ * What a forging node claims in answer to RREQ `q` (`knownSeq`: its own route table's valid sequence
+ * number for `q.dst`, if any): the RREP's `hops` (from this node to the destination) and `dstSeq`;
+ * undefined: behave honestly for this RREQ.
+ */
+export type ReplyForger = (q: Readonly<Rreq>, knownSeq: number | undefined) => { hops: number; dstSeq: number } | undefined
+
+/** Forgers by the link port (proto AODV) of the node that forges. */
+const forgers = new WeakMap<LinkPort, ReplyForger>()
+
+/**
+ * Adversary models only: make the AODV instance built over `port` (its link's AODV port,
+ * `link.port(Proto.AODV)`, which a link hands out once per proto) forge route replies. Must be
+ * called before that instance is constructed.
+ */
+export function attachReplyForger(port: LinkPort, forger: ReplyForger): void {
+  forgers.set(port, forger)
+}
 
 type Emit = <E extends keyof AodvEvents>(event: E, ...args: Parameters<AodvEvents[E]>) => void
 
@@ -98,9 +123,11 @@ export class AodvControl {
   private ownSeq = 0
   private rreqId = 0
   private closed = false
+  private readonly forger: ReplyForger | undefined
 
   constructor(private readonly h: ControlHost) {
     const { config, timing, scheduler } = h
+    this.forger = forgers.get(h.port)
     this.rreqSeen = new RreqCache(timing.pathDiscoveryTimeMs, config.rreqCacheMax)
     this.rreqLimiter = new RateLimiter(config.rreqRateLimit)
     this.out = new ControlSender({
@@ -399,6 +426,7 @@ export class AodvControl {
       this.out.rrep(from, f)
       return
     }
+    if (this.forger !== undefined && this.forgeReply(q, from, now)) return
     const fwd = sec === undefined ? table.active(q.dst, now) : undefined
     if (fwd !== undefined && fwd.validSeq && !q.d && (q.u || seqDiff32(fwd.seq, q.dstSeq) >= 0) && fwd.nextHop !== from) {
       // RFC 6.6.2: an intermediate node with a fresh enough route answers.
@@ -427,6 +455,18 @@ export class AodvControl {
       u = false
     }
     this.out.broadcastJittered(encodeRreq({ ...q, hops, ttl: q.ttl - 1, dstSeq, u }), m.rreq)
+  }
+
+  /** The adversary hook (module comment): true when a forged RREP answered `q`. */
+  private forgeReply(q: Rreq, from: Addr, now: number): boolean {
+    const { table, config, security: sec } = this.h
+    const known = table.get(q.dst, now)
+    const lie = this.forger!(q, known !== undefined && known.validSeq ? known.seq : undefined)
+    if (lie === undefined) return false
+    const f: Omit<Rrep, 'type' | 'a' | 'r'> = { hops: Math.min(255, Math.max(0, lie.hops)), dst: q.dst, dstSeq: lie.dstSeq >>> 0, origin: q.origin, lifetimeMs: config.myRouteTimeoutMs }
+    if (sec !== undefined) f.signature = sec.signRrep({ ...f, a: false, r: false })
+    this.out.rrep(from, f)
+    return true
   }
 
   /** `resumed`: handled again after its destination's certificate arrived (secured network). */

@@ -9,6 +9,10 @@ import type { Delivery } from '../net-protocol.ts'
 import { testNetwork } from '../test-network.ts'
 import { Odsbr, type OdsbrForwardCandidate } from './odsbr.ts'
 import type { OdsbrConfigInput } from './odsbr-defaults.ts'
+import fc from 'fast-check'
+import { checkDecoderProperties } from '../../core/testing.ts'
+import { Proto } from '../protocols.ts'
+import { MSG_ROUTE_ERROR, decodeRouteError, encodeRouteError } from './route-error.ts'
 
 function odsbrNet(n: number, pairs: Array<[number, number]>, o: { filter?: (id: number) => ((p: OdsbrForwardCandidate) => boolean) | undefined; config?: OdsbrConfigInput; seed?: number } = {}) {
   const net = testNetwork(n, pairs, { seed: o.seed ?? 1, security: {}, link: { beaconIntervalMs: 0 } })
@@ -63,6 +67,52 @@ test('a black hole on the lightest path is convicted (one of its links) and rout
   assert.not.ok(convicted.includes('1-2'), 'never the honest 1-2 link')
   const late = t.got[5].filter((d) => d.payload[0] + 256 * d.payload[1] >= 150).length
   assert.is(late, 50, 'after the conviction every packet arrives')
+})
+
+test('a broken link: the relay sends a signed route error, the source reroutes at once', () => {
+  // 1-2-4 and 1-3-5-4: the route goes through 2; then the 2-4 link breaks.
+  const t = odsbrNet(5, [[1, 2], [2, 4], [1, 3], [3, 5], [5, 4]], { config: { routeErrors: true } })
+  t.stream(1, 4, 20)
+  assert.equal(t.nodes[0].route(4), [1, 2, 4])
+  t.net.medium.disconnect(t.net.radios[1], t.net.radios[3])
+  t.stream(1, 4, 40)
+  t.run(3000)
+  assert.ok(t.total('routeErrorsSent') >= 1, 'node 2 reported the break')
+  assert.ok(t.total('routeErrorsAccepted') >= 1, 'node 1 verified it')
+  assert.equal(t.nodes[0].route(4), [1, 3, 5, 4])
+  assert.ok(t.got[3].length >= 55, `delivered ${t.got[3].length} of 60`)
+  assert.is(t.total('convictions'), 0, 'no loss-counting conviction was needed')
+})
+
+test('a route error the source cannot tie to its route, or with a bad signature, is ignored', () => {
+  const t = odsbrNet(3, chain(3), { config: { routeErrors: true } })
+  t.stream(1, 3, 5)
+  t.run(2000)
+  assert.equal(t.nodes[0].route(3), [1, 2, 3])
+  const fields = { source: 1, dst: 3, reporter: 2, next: 3, counter: 1, path: [2, 1] }
+  const forged = encodeRouteError({ ...fields, signature: new Uint8Array(64).fill(7) })
+  t.net.links[1].port(Proto.ODSBR).send(1, forged)
+  t.run(500)
+  assert.is(t.total('routeErrorBadSignature'), 1)
+  assert.equal(t.nodes[0].route(3), [1, 2, 3], 'the route stays')
+  const offRoute = encodeRouteError({ ...fields, next: 9, signature: new Uint8Array(64) })
+  t.net.links[1].port(Proto.ODSBR).send(1, offRoute)
+  t.run(500)
+  assert.ok(t.total('routeErrorsIgnored') >= 1)
+})
+
+test('route error codec: round trip and a total decoder', () => {
+  const m = { source: 1, dst: 9, reporter: 4, next: 5, counter: 77, path: [4, 3, 2, 1], signature: new Uint8Array(64).fill(1) }
+  const d = decodeRouteError(encodeRouteError(m))
+  assert.equal({ ...d, signature: [...d.signature] }, { type: 'route-error', ...m, signature: [...m.signature] })
+  checkDecoderProperties({
+    decode: decodeRouteError,
+    valid: fc.record({ counter: fc.integer({ min: 0, max: 0xffffffff }), n: fc.integer({ min: 2, max: 20 }) }).map(({ counter, n }) => ({
+      source: 1000, dst: 2000, reporter: 10 + n, next: 5000, counter, path: [...Array.from({ length: n - 1 }, (_, i) => 10 + n - i), 1000], signature: new Uint8Array(64),
+    })),
+    encode: encodeRouteError,
+    typeBytes: [MSG_ROUTE_ERROR],
+  })
 })
 
 test('odsbr refuses to run without an authenticated network', () => {

@@ -32,7 +32,7 @@ import { ReplayWindows } from '../../crypto/replay.ts'
 import type { Link, LinkPort, LinkRx } from '../link-types.ts'
 import type { NetProtocol, NetProtocolEvents } from '../net-protocol.ts'
 import { Proto } from '../protocols.ts'
-import { MSG_ACK } from './data-messages.ts'
+import { MSG_ACK, decodeData, pathBackFrom } from './data-messages.ts'
 import { FaultDetector } from './detection.ts'
 import { RouteDiscovery } from './discovery.ts'
 import { validateOdsbrConfig, type OdsbrConfig, type OdsbrConfigInput } from './odsbr-defaults.ts'
@@ -41,6 +41,9 @@ import {
   acceptsAck, ackTimeoutMs, buildData, destinationAck, relayAck, relayData, timeoutAck, timeoutOutcome, verifyAck, wrapAck, type ProbeDuty,
 } from './probes.ts'
 import { LinkWeights } from './weights.ts'
+import { MSG_ROUTE_ERROR, decodeRouteError, encodeRouteError, routeErrorSignedBytes } from './route-error.ts'
+import { linkKey, type LinkKey } from './odsbr-types.ts'
+import { tryDecode } from '../../core/errors.ts'
 
 /**
  * Largest payload a DATA packet carries within `maxDatagram` on the longest path `maxHops` allows,
@@ -79,6 +82,7 @@ export interface OdsbrOptions {
 const COUNTERS = [
   'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDuplicates', 'acksSent', 'acksWrapped', 'ackTimeouts', 'acksForwarded',
   'acksIgnored', 'packetsAcked', 'packetsLost', 'faults', 'probesAdded', 'probesRetired', 'convictions', 'rediscoveries',
+  'routeErrorsSent', 'routeErrorsForwarded', 'routeErrorsAccepted', 'routeErrorsIgnored', 'routeErrorBadSignature', 'linkBreaks',
 ] as const
 type CounterName = (typeof COUNTERS)[number]
 
@@ -123,6 +127,8 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
   private readonly dutiesTaken: ReplayWindows
   private counter: number
   private readonly timers = new Set<Timer>()
+  /** Route errors sent, by `${source}/${dst}/${next}`, for a one-per-second limit. */
+  private readonly errorsSent = new Map<string, number>()
   private closed = false
 
   constructor(o: OdsbrOptions) {
@@ -157,6 +163,8 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     this.discovery.on('unreachable', (dst) => this.unreachable(dst))
     this.control.on('receive', (rx) => this.onControl(rx))
     this.data.on('receive', (rx) => this.onData(rx))
+    // Only an unanswered frame means the neighbour is gone; a full queue is congestion, not a break.
+    if (this.config.routeErrors) this.data.on('tx-failed', (f) => f.code === ErrorCodes.NO_ACK && this.linkFailed(f.to, f.payload))
   }
 
   // ---- API -------------------------------------------------------------------------------------
@@ -304,8 +312,13 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     }
     if (this.forwardFilter !== undefined) {
       // relayData decoded the header: source at offset 2, dst at 6, counter at 10 (docs/WIRE.md §16).
-      const v = new DataView(rx.payload.buffer, rx.payload.byteOffset, rx.payload.length)
-      const candidate = { origin: v.getUint32(2), dst: v.getUint32(6), seq: v.getUint32(10), hops: 0, payload: rx.payload }
+      // The candidate's payload is a view of the body in the bytes about to be forwarded (an
+      // adversary model may alter it): nPath at 14, bodyLen at 15 + 4·nPath, body at 17 + 4·nPath.
+      const b = r.bytes
+      const v = new DataView(b.buffer, b.byteOffset, b.length)
+      const at = 17 + 4 * v.getUint8(14)
+      const body = b.subarray(at, at + v.getUint16(at - 2))
+      const candidate = { origin: v.getUint32(2), dst: v.getUint32(6), seq: v.getUint32(10), hops: 0, payload: body }
       if (!this.forwardFilter(candidate)) return this.dropped('Filtered')
     }
     this.m.dataForwarded.inc()
@@ -333,6 +346,7 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
 
   private onControl(rx: LinkRx): void {
     if (this.closed || rx.payload.length === 0) return
+    if (rx.payload[0] === MSG_ROUTE_ERROR) return this.onRouteError(rx)
     if (rx.payload[0] !== MSG_ACK) return this.discovery.receive(rx.from, rx.payload)
     const r = relayAck(this.address, rx.from, rx.payload)
     if (r.action === 'drop') {
@@ -366,6 +380,72 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     }
     this.m.acksForwarded.inc()
     this.control.send(r.to, r.bytes)
+  }
+
+  // ---- link breaks -----------------------------------------------------------------------------
+
+  /**
+   * The link layer gave up on a DATA frame to `to` (no ack after its retries). The source takes
+   * the link out of its route at once; a relay tells the source with a signed ROUTE-ERROR.
+   */
+  private linkFailed(to: Addr, bytes: Uint8Array): void {
+    if (this.closed) return
+    const d = tryDecode(decodeData, bytes)
+    if (!d) return
+    const i = d.path.indexOf(this.address)
+    if (i < 0 || d.path[i + 1] !== to) return
+    this.m.linkBreaks.inc()
+    if (i === 0) return this.routeBroken(d.dst, linkKey(this.address, to))
+    const key = `${d.source}/${d.dst}/${to}`
+    const last = this.errorsSent.get(key)
+    if (last !== undefined && this.scheduler.now() - last < 1000) return
+    if (this.errorsSent.size >= 1024) this.errorsSent.delete(this.errorsSent.keys().next().value as string)
+    this.errorsSent.delete(key)
+    this.errorsSent.set(key, this.scheduler.now())
+    const fields = { source: d.source, dst: d.dst, reporter: this.address, next: to, counter: d.counter, path: pathBackFrom(d.path, i) }
+    const signature = this.auth.sign(routeErrorSignedBytes(fields))
+    this.m.routeErrorsSent.inc()
+    this.control.send(fields.path[1], encodeRouteError({ ...fields, signature }))
+  }
+
+  private onRouteError(rx: LinkRx): void {
+    const e = tryDecode(decodeRouteError, rx.payload)
+    const i = e ? e.path.indexOf(this.address) : -1
+    if (!e || i <= 0 || e.path[i - 1] !== rx.from) {
+      this.m.routeErrorsIgnored.inc()
+      return
+    }
+    if (i < e.path.length - 1) {
+      this.m.routeErrorsForwarded.inc()
+      this.control.send(e.path[i + 1], rx.payload)
+      return
+    }
+    // This node is the source: the link must be on the route it uses, the reporter must have signed.
+    const route = this.flows.get(e.dst)?.path
+    const k = route ? route.indexOf(e.reporter) : -1
+    if (route == null || k < 0 || route[k + 1] !== e.next) {
+      this.m.routeErrorsIgnored.inc()
+      return
+    }
+    const v = this.auth.verify(e.reporter, routeErrorSignedBytes(e), e.signature, rx.from, () => this.onRouteError(rx))
+    if (v === 'pending') return
+    if (v === 'bad') {
+      this.m.routeErrorBadSignature.inc()
+      return
+    }
+    this.m.routeErrorsAccepted.inc()
+    this.routeBroken(e.dst, linkKey(e.reporter, e.next))
+  }
+
+  /** A link of the route to `dst` broke: it is weighed as faulty and the route rediscovered. */
+  private routeBroken(dst: Addr, link: LinkKey): void {
+    const flow = this.flows.get(dst)
+    if (flow === undefined || flow.path === null) return
+    this.weights.convict(link, 1)
+    flow.path = null
+    flow.detector = null
+    this.m.rediscoveries.inc()
+    this.discovery.discover(dst)
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
