@@ -32,14 +32,20 @@ function setup(o: { nodes?: number } = {}) {
     })
     const box: Sent[] = []
     outbox.set(id, box)
-    a.attach((to, payload, authenticated) => box.push({ to, payload, authenticated }))
+    a.attach((to, payload, authenticated) => box.push({ to, payload, authenticated }), (token) => {
+      redelivered.push({ id, token })
+      hooks.redeliver?.(id, token)
+    })
     stores.set(id, store)
     return a
   }
   const stores = new Map<Addr, CertStore>()
+  const redelivered: Array<{ id: Addr; token: unknown }> = []
+  /** What a test's "link" does with a frame handed back (the real link processes it at once). */
+  const hooks: { redeliver?: (id: Addr, token: unknown) => void } = {}
   const take = (id: Addr): Sent[] => outbox.get(id)!.splice(0)
   const sec = (id: Addr, name: string) => metrics.value('sec', id, name)
-  return { scheduler, net, auth, take, sec, stores }
+  return { scheduler, net, auth, take, sec, stores, redelivered, hooks }
 }
 
 /** Deliver everything `from` has queued to `to` (handshake messages). */
@@ -140,6 +146,48 @@ test('unauthenticated key requests from made-up senders neither evict associatio
   const sent = t.take(1)
   assert.ok(sent.length <= 20, `at most the per-second budget went out, got ${sent.length}`)
   assert.ok(t.sec(1, 'handshakeLimited') >= 18)
+})
+
+test('a frame that arrives while its sender is being keyed is held and handed back once, after the KEY', () => {
+  const t = setup()
+  const A = { a: t.auth(1), id: 1 }
+  const B = { a: t.auth(2), id: 2 }
+  const first = beacon(B)
+  const verdicts: string[] = []
+  t.hooks.redeliver = () => verdicts.push(A.a.open(first, decodeLinkFrame(first)))
+  assert.is(A.a.open(first, decodeLinkFrame(first), 'token-1'), 'drop', 'no keys yet: held, not delivered')
+  assert.is(t.sec(1, 'held'), 1)
+  for (let i = 0; i < 3; i++) {
+    pump(t, A, B)
+    pump(t, B, A)
+  }
+  assert.equal(t.redelivered, [{ id: 1, token: 'token-1' }])
+  assert.equal(verdicts, ['ok'], 'the redelivered frame is accepted once, as it is handed back')
+  assert.is(A.a.open(first, decodeLinkFrame(first)), 'drop', 'and never again')
+  assert.is(t.sec(1, 'heldDelivered'), 1)
+})
+
+test('held frames: none from senders without a known certificate, and none that were accepted before', () => {
+  const t = setup({ nodes: 3 })
+  const A = { a: t.auth(1), id: 1 }
+  const B = { a: t.auth(2), id: 2 }
+  // A sender nobody certified (made-up address 77) is not held.
+  const stranger = encodeData(77, BROADCAST, 1, false, 250, null, Uint8Array.of(1))
+  const sealed = new Uint8Array(stranger.length + 12)
+  sealed.set(stranger)
+  sealed[0] |= 1
+  A.a.open(sealed, decodeLinkFrame(sealed), 'x')
+  assert.is(t.sec(1, 'held'), 0)
+  // B's frame accepted, then A forgets B's association (as when evicted) and B's frame is replayed
+  // during the new handshake: its window survived, so it is not handed back.
+  handshake(t, A, B)
+  const f = beacon(B)
+  assert.is(open(A.a, f), 'ok')
+  ;(A.a as unknown as { drop(addr: Addr, forgetWindows: boolean): void }).drop(2, false)
+  assert.is(A.a.open(f, decodeLinkFrame(f), 'replayed'), 'drop')
+  pump(t, A, B)
+  pump(t, B, A)
+  assert.equal(t.redelivered, [], 'the replayed frame was not approved')
 })
 
 test('revocation: the revoked neighbour is dropped and the broadcast key changes, so others re-key', () => {

@@ -218,7 +218,9 @@ export class LinkAuth {
     if (peer === undefined || peer.bcast === null) {
       this.m.unknownSender.inc()
       this.requestKeys(f.src)
-      if (token !== undefined && this.requests.has(f.src)) this.hold(bytes, f, token)
+      // Hold only frames of a sender with a certificate we know (made-up senders cannot fill the
+      // store) while our key request to it is out.
+      if (token !== undefined && this.requests.has(f.src) && this.o.store.get(f.src) !== undefined) this.hold(bytes, f, token)
       return 'drop'
     }
     if (!this.o.store.usable(peer.cert)) {
@@ -300,7 +302,9 @@ export class LinkAuth {
       bcast: null,
     }
     if (this.peers.size >= this.o.config.maxPeers) {
-      this.drop(this.peers.keys().next().value as Addr)
+      // Evicted for room: its replay windows stay (they have their own bound), so frames it sent
+      // before cannot come back through a new handshake.
+      this.drop(this.peers.keys().next().value as Addr, false)
     }
     this.peers.set(cert.address, peer)
     return peer
@@ -420,14 +424,19 @@ export class LinkAuth {
     // its broadcast key pushed the window ahead with a forged frame. A genuine KEY delayed by an
     // attacker (it must answer our request of the last two intervals) lands within a window of
     // the top unless the sender sent more than a window of frames meanwhile.
+    // Held frames are judged against the windows as they were (a frame accepted before stays a
+    // replay), then the windows move.
+    const release = this.release(from, peer, msg.counter)
     for (const w of [from * 2, from * 2 + 1]) {
       const top = this.windows.top(w)
       if (top === undefined || msg.counter > top || msg.counter + this.o.config.replayWindowBits < top) this.windows.reset(w, msg.counter)
     }
     this.m.keysAccepted.inc()
-    const release = this.release(from, peer, msg.counter)
     if (!isZeroNonce(msg.request)) this.answer(from, cert, msg.request, msg.haveCert)
-    for (const token of release) this.redeliver(token)
+    for (const h of release) {
+      this.redeliver(h.token)
+      this.approved.delete(h.bytes) // not taken (e.g. the link closed meanwhile): no longer valid
+    }
   }
 
   private onCertQuery(from: Addr, msg: CertQuery): void {
@@ -447,17 +456,33 @@ export class LinkAuth {
   }
 
   private hold(bytes: Uint8Array, frame: HeldFrame, token: unknown): void {
+    this.expireHeld()
     let list = this.held.get(frame.src)
     if (list === undefined) this.held.set(frame.src, (list = []))
-    const now = this.now()
-    while (list.length > 0 && now - list[0].at > 2 * this.o.config.keyRequestIntervalMs) {
-      list.shift()
-      this.heldCount--
-    }
-    if (list.length >= HELD_PER_SENDER || this.heldCount >= HELD_TOTAL) return
-    list.push({ bytes, frame, token, at: now })
+    if (list.length >= HELD_PER_SENDER) return
+    if (this.heldCount >= HELD_TOTAL) this.dropHeld(this.held.keys().next().value as Addr) // the oldest sender's
+    list.push({ bytes, frame, token, at: this.now() })
     this.heldCount++
     this.m.held.inc()
+  }
+
+  /** Forget held frames older than two request intervals (their KEY is refused by then anyway). */
+  private expireHeld(): void {
+    const limit = this.now() - 2 * this.o.config.keyRequestIntervalMs
+    for (const [addr, list] of this.held) {
+      while (list.length > 0 && list[0].at < limit) {
+        list.shift()
+        this.heldCount--
+      }
+      if (list.length === 0) this.held.delete(addr)
+    }
+  }
+
+  private dropHeld(addr: Addr): void {
+    const list = this.held.get(addr)
+    if (list === undefined) return
+    this.heldCount -= list.length
+    this.held.delete(addr)
   }
 
   /**
@@ -465,12 +490,12 @@ export class LinkAuth {
    * counter within a window below the KEY's counter (sent just before it) and not repeated. They
    * are approved for one `open` each and returned (in arrival order) for redelivery.
    */
-  private release(from: Addr, peer: Peer, keyCounter: number): unknown[] {
+  private release(from: Addr, peer: Peer, keyCounter: number): Array<{ token: unknown; bytes: Uint8Array }> {
+    this.expireHeld()
     const list = this.held.get(from)
     if (list === undefined) return []
-    this.held.delete(from)
-    this.heldCount -= list.length
-    const out: unknown[] = []
+    this.dropHeld(from)
+    const out: Array<{ token: unknown; bytes: Uint8Array }> = []
     const seen = new Set<number>()
     for (const h of list) {
       const c = h.frame.authCounter
@@ -478,21 +503,26 @@ export class LinkAuth {
       const key = bcast ? peer.bcast! : peer.rx
       const t = h.bytes.length - LINK_TAG_BYTES
       if (c > keyCounter || c + this.o.config.replayWindowBits <= keyCounter || seen.has(c * 2 + (bcast ? 1 : 0))) continue
+      // A window that survived (an evicted association) still knows what was accepted before.
+      if (this.windows.check(from * 2 + (bcast ? 1 : 0), c) !== 'fresh') continue
       if (!key.verify(h.bytes.subarray(t), h.bytes.subarray(0, t))) continue
       seen.add(c * 2 + (bcast ? 1 : 0))
       this.approved.add(h.bytes)
-      out.push(h.token)
+      out.push({ token: h.token, bytes: h.bytes })
     }
     return out
   }
 
   /** Forget a neighbour's association, windows and pending request. */
-  private drop(addr: Addr): void {
+  private drop(addr: Addr, forgetWindows = true): void {
     if (this.lastHeard === addr) this.lastHeard = 0
     this.peers.delete(addr)
-    this.windows.forget(addr * 2)
-    this.windows.forget(addr * 2 + 1)
+    if (forgetWindows) {
+      this.windows.forget(addr * 2)
+      this.windows.forget(addr * 2 + 1)
+    }
     this.requests.delete(addr)
+    this.dropHeld(addr)
   }
 
   /**

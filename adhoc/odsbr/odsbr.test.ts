@@ -12,7 +12,7 @@ import type { OdsbrConfigInput } from './odsbr-defaults.ts'
 import fc from 'fast-check'
 import { checkDecoderProperties } from '../../core/testing.ts'
 import { Proto } from '../protocols.ts'
-import { MSG_ROUTE_ERROR, decodeRouteError, encodeRouteError } from './route-error.ts'
+import { MSG_ROUTE_ERROR, decodeRouteError, encodeRouteError, routeErrorSignedBytes } from './route-error.ts'
 
 function odsbrNet(n: number, pairs: Array<[number, number]>, o: { filter?: (id: number) => ((p: OdsbrForwardCandidate) => boolean) | undefined; config?: OdsbrConfigInput; seed?: number } = {}) {
   const net = testNetwork(n, pairs, { seed: o.seed ?? 1, security: {}, link: { beaconIntervalMs: 0 } })
@@ -84,21 +84,36 @@ test('a broken link: the relay sends a signed route error, the source reroutes a
   assert.is(t.total('convictions'), 0, 'no loss-counting conviction was needed')
 })
 
-test('a route error the source cannot tie to its route, or with a bad signature, is ignored', () => {
+test('route errors: one not tied to a packet in flight is ignored, a forged one refused, a genuine one accepted once', () => {
   const t = odsbrNet(3, chain(3), { config: { routeErrors: true } })
   t.stream(1, 3, 5)
   t.run(2000)
   assert.equal(t.nodes[0].route(3), [1, 2, 3])
-  const fields = { source: 1, dst: 3, reporter: 2, next: 3, counter: 1, path: [2, 1] }
-  const forged = encodeRouteError({ ...fields, signature: new Uint8Array(64).fill(7) })
-  t.net.links[1].port(Proto.ODSBR).send(1, forged)
-  t.run(500)
+  const inject = (bytes: Uint8Array) => t.net.links[1].port(Proto.ODSBR).send(1, bytes)
+  // No packet in flight with that counter: nothing to blame.
+  inject(encodeRouteError({ source: 1, dst: 3, reporter: 2, next: 3, counter: 1, path: [2, 1], signature: new Uint8Array(64) }))
+  t.run(200)
+  assert.is(t.total('routeErrorsIgnored'), 1)
+  // A packet in flight (its counter read from the source's state), then a forged error for it.
+  t.nodes[0].send(3, Uint8Array.of(9))
+  const counter = [...(t.nodes[0] as unknown as { pending: Map<number, unknown> }).pending.keys()].pop()!
+  const fields = { source: 1, dst: 3, reporter: 2, next: 3, counter, path: [2, 1] }
+  inject(encodeRouteError({ ...fields, signature: new Uint8Array(64).fill(7) }))
+  t.run(5)
   assert.is(t.total('routeErrorBadSignature'), 1)
   assert.equal(t.nodes[0].route(3), [1, 2, 3], 'the route stays')
-  const offRoute = encodeRouteError({ ...fields, next: 9, signature: new Uint8Array(64) })
-  t.net.links[1].port(Proto.ODSBR).send(1, offRoute)
-  t.run(500)
-  assert.ok(t.total('routeErrorsIgnored') >= 1)
+  // The genuine error (signed by node 2), then the same bytes again.
+  t.nodes[0].send(3, Uint8Array.of(10))
+  const c2 = [...(t.nodes[0] as unknown as { pending: Map<number, unknown> }).pending.keys()].pop()!
+  const f2 = { ...fields, counter: c2 }
+  const genuine = encodeRouteError({ ...f2, signature: t.net.security[1].origin.sign(routeErrorSignedBytes(f2)) })
+  inject(genuine)
+  t.run(5)
+  assert.is(t.total('routeErrorsAccepted'), 1)
+  t.run(2000)
+  inject(genuine)
+  t.run(200)
+  assert.is(t.total('routeErrorsAccepted'), 1, 'a replay blames nothing')
 })
 
 test('route error codec: round trip and a total decoder', () => {

@@ -54,6 +54,9 @@ export function odsbrMaxPayload(maxDatagram: number, config: OdsbrConfig): numbe
   return maxDatagram - (17 + 4 * nodes + 8 + 28 * (nodes - 2))
 }
 
+/** Destinations a node keeps routes and detection state for; the oldest is forgotten first. */
+const MAX_FLOWS = 4096
+
 /** The pairwise-key label of source–probe (and source–destination) keys. */
 export const PROBE_KEY_LABEL = 'odsbr-probe'
 
@@ -173,7 +176,10 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     if (this.closed) throw new SpinmeshError(ErrorCodes.CLOSED, 'odsbr is closed')
     if (!isNodeAddr(dst) || dst === this.address) throw new RangeError(`odsbr sends to another node's address, got ${dst}`)
     let flow = this.flows.get(dst)
-    if (flow === undefined) this.flows.set(dst, (flow = { dst, path: null, detector: null, buffered: [] }))
+    if (flow === undefined) {
+      if (this.flows.size >= MAX_FLOWS) this.flows.delete(this.flows.keys().next().value as Addr) // its pending packets just time out
+      this.flows.set(dst, (flow = { dst, path: null, detector: null, buffered: [] }))
+    }
     if (flow.path !== null) return this.sendData(flow, payload)
     if (flow.buffered.length >= this.config.maxBuffered) {
       this.dropped('BufferFull')
@@ -208,7 +214,12 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     this.timers.clear()
     this.pending.clear()
     this.duties.clear()
+    this.errorsSent.clear()
     this.discovery.close()
+    for (const flow of this.flows.values()) {
+      for (const payload of flow.buffered) this.emit('undeliverable', { dst: flow.dst, payload, reason: 'closed' })
+      flow.buffered = []
+    }
   }
 
   // ---- source ----------------------------------------------------------------------------------
@@ -233,7 +244,11 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     }
     const counter = this.counter++
     const bytes = buildData({ source: this.address, dst: flow.dst, counter, path, body: payload, probes, key: (n) => keys.get(n)! })
-    const timer = this.scheduler.at(ackTimeoutMs(this.config, path.length - 1), () => this.settle(counter, timeoutOutcome(path, probes)))
+    // The source waits one more ackTimeoutPerHopMs per hop than the round-trip bound, so a probe's
+    // own timeout ack (its bound is shorter) comes back before the source gives up on the packet.
+    const hops = path.length - 1
+    const wait = ackTimeoutMs(this.config, hops) + this.config.ackTimeoutPerHopMs * hops
+    const timer = this.scheduler.at(wait, () => this.settle(counter, timeoutOutcome(path, probes)))
     this.pending.set(counter, { flow, path, probes, epoch: detector.epoch, timer })
     this.m.dataOriginated.inc()
     this.data.send(path[1], bytes)
@@ -364,6 +379,12 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     }
     const id = `${r.ack.source}/${r.ack.counter}`
     const owed = this.duties.get(id)
+    if (owed === undefined && this.dutiesTaken.check(r.ack.source, r.ack.counter) !== 'fresh') {
+      // This node was a probe for that packet and has answered already (wrapped or timed out):
+      // a later ack of it never goes on unwrapped.
+      this.m.acksIgnored.inc()
+      return
+    }
     if (owed !== undefined) {
       // A probe never passes on its packet's acks unwrapped: it wraps the one it accepts, and
       // anything else (forged, or from off its path) is dropped; its timer covers the rest.
@@ -395,7 +416,12 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     const i = d.path.indexOf(this.address)
     if (i < 0 || d.path[i + 1] !== to) return
     this.m.linkBreaks.inc()
-    if (i === 0) return this.routeBroken(d.dst, linkKey(this.address, to))
+    if (i === 0) {
+      // Only a failure on the route in use says anything (frames of an old route may still fail).
+      const route = this.flows.get(d.dst)?.path
+      if (route && route.length === d.path.length && route.every((a, j) => a === d.path[j])) this.routeBroken(d.dst, linkKey(this.address, to))
+      return
+    }
     const key = `${d.source}/${d.dst}/${to}`
     const last = this.errorsSent.get(key)
     if (last !== undefined && this.scheduler.now() - last < 1000) return
@@ -420,20 +446,25 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
       this.control.send(e.path[i + 1], rx.payload)
       return
     }
-    // This node is the source: the link must be on the route it uses, the reporter must have signed.
-    const route = this.flows.get(e.dst)?.path
-    const k = route ? route.indexOf(e.reporter) : -1
-    if (route == null || k < 0 || route[k + 1] !== e.next) {
+    // This node is the source. The error must name a packet still waiting for its ack, sent on the
+    // route in use, whose path has (reporter, next) and runs back from the reporter exactly as the
+    // error's path does; accepting it settles that packet, so a replay finds nothing to blame.
+    const p = this.pending.get(e.counter)
+    const flow = this.flows.get(e.dst)
+    const k = p ? p.path.indexOf(e.reporter) : -1
+    if (p === undefined || flow === undefined || p.flow !== flow || p.path !== flow.path || k < 0 || p.path[k + 1] !== e.next ||
+      e.path.length !== k + 1 || e.path.some((a, j) => a !== p.path[k - j])) {
       this.m.routeErrorsIgnored.inc()
       return
     }
-    const v = this.auth.verify(e.reporter, routeErrorSignedBytes(e), e.signature, rx.from, () => this.onRouteError(rx))
+    const v = this.auth.verify(e.reporter, routeErrorSignedBytes(e), e.signature, rx.from, () => this.closed || this.onRouteError(rx))
     if (v === 'pending') return
     if (v === 'bad') {
       this.m.routeErrorBadSignature.inc()
       return
     }
     this.m.routeErrorsAccepted.inc()
+    this.settle(e.counter, { kind: 'lost', lostBefore: k + 1 })
     this.routeBroken(e.dst, linkKey(e.reporter, e.next))
   }
 
