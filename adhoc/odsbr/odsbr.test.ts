@@ -85,25 +85,26 @@ test('a broken link: the relay sends a signed route error, the source reroutes a
 })
 
 test('route errors: one not tied to a packet in flight is ignored, a forged one refused, a genuine one accepted once', () => {
-  const t = odsbrNet(3, chain(3), { config: { routeErrors: true } })
-  t.stream(1, 3, 5)
+  const t = odsbrNet(4, chain(4), { config: { routeErrors: true } })
+  t.stream(1, 4, 5)
   t.run(2000)
-  assert.equal(t.nodes[0].route(3), [1, 2, 3])
+  assert.equal(t.nodes[0].route(4), [1, 2, 3, 4])
   const inject = (bytes: Uint8Array) => t.net.links[1].port(Proto.ODSBR).send(1, bytes)
   // No packet in flight with that counter: nothing to blame.
-  inject(encodeRouteError({ source: 1, dst: 3, reporter: 2, next: 3, counter: 1, path: [2, 1], signature: new Uint8Array(64) }))
+  inject(encodeRouteError({ source: 1, dst: 4, reporter: 2, next: 3, counter: 1, path: [2, 1], signature: new Uint8Array(64) }))
   t.run(200)
   assert.is(t.total('routeErrorsIgnored'), 1)
   // A packet in flight (its counter read from the source's state), then a forged error for it.
-  t.nodes[0].send(3, Uint8Array.of(9))
+  t.nodes[0].send(4, Uint8Array.of(9))
   const counter = [...(t.nodes[0] as unknown as { pending: Map<number, unknown> }).pending.keys()].pop()!
-  const fields = { source: 1, dst: 3, reporter: 2, next: 3, counter, path: [2, 1] }
+  // The break is in the middle of the path (2-3): the loss falls on the interval up to the destination.
+  const fields = { source: 1, dst: 4, reporter: 2, next: 3, counter, path: [2, 1] }
   inject(encodeRouteError({ ...fields, signature: new Uint8Array(64).fill(7) }))
   t.run(5)
   assert.is(t.total('routeErrorBadSignature'), 1)
-  assert.equal(t.nodes[0].route(3), [1, 2, 3], 'the route stays')
+  assert.equal(t.nodes[0].route(4), [1, 2, 3, 4], 'the route stays')
   // The genuine error (signed by node 2), then the same bytes again.
-  t.nodes[0].send(3, Uint8Array.of(10))
+  t.nodes[0].send(4, Uint8Array.of(10))
   const c2 = [...(t.nodes[0] as unknown as { pending: Map<number, unknown> }).pending.keys()].pop()!
   const f2 = { ...fields, counter: c2 }
   const genuine = encodeRouteError({ ...f2, signature: t.net.security[1].origin.sign(routeErrorSignedBytes(f2)) })

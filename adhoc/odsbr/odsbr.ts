@@ -464,7 +464,10 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
       return
     }
     this.m.routeErrorsAccepted.inc()
-    this.settle(e.counter, { kind: 'lost', lostBefore: k + 1 })
+    // The packet was lost on the interval holding the broken link: before the first probe point
+    // (or the destination) at or after `next`.
+    const lostBefore = [...p.probes, p.path.length - 1].find((i) => i >= k + 1)!
+    this.settle(e.counter, { kind: 'lost', lostBefore })
     this.routeBroken(e.dst, linkKey(e.reporter, e.next))
   }
 
