@@ -52,10 +52,10 @@ export interface OdsbrConfig {
   /**
    * A relay whose link to the next node fails (no link ack after retries) sends the source a
    * signed ROUTE-ERROR, which weighs the link and rediscovers at once (seed 003 §4.2's optimised
-   * topology-change detector). Off by default: on manet-unicast (seed 1) it turned congestion
-   * losses into ~3,500 "breaks" and ~450 rediscoveries, whose signed response floods congested
-   * the channel further (PDR 87 % → 41 % at 1 m/s); the loss counting of fault detection finds
-   * broken links too, more slowly. To revisit with cheaper rediscovery.
+   * topology-change detector). Off by default: on `byzantine` without adversaries (seed 1) it
+   * turned ~3,400 unanswered link frames (mostly congestion) into 527 rediscoveries whose signed
+   * response floods congested the channel further (PDR 69 % → 49 %); the loss counting of fault
+   * detection finds broken links too, more slowly. To revisit with cheaper rediscovery.
    */
   routeErrors: boolean
 }
