@@ -6,6 +6,7 @@
  */
 import type { DeliveryStats } from './collector.ts'
 import { classifyLosses, type LossReasons } from './loss-reasons.ts'
+import { odsbrMetrics, type OdsbrMetrics } from './odsbr-metrics.ts'
 import type { Simulation } from './runner.ts'
 import { treeStats, type GroupTreeStats } from './tree-metrics.ts'
 
@@ -45,6 +46,8 @@ export interface MetricsResult {
   histograms: Record<string, Record<string, { count: number; mean: number; min: number; max: number; p50: number; p95: number }>>
   /** Multicast trees at the end of the run, for protocols that build them (MAODV). */
   trees?: GroupTreeStats[]
+  /** ODSBR convictions (true/false), overhead by message kind, time to route around; only when protocol is odsbr (odsbr-metrics.ts). */
+  odsbr?: OdsbrMetrics
 }
 
 /** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
@@ -83,6 +86,7 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
   const ag = counters.ag
   const agv = (name: string) => ag?.[name] ?? 0
   const gossipMessages = agv('walkHops') + agv('cachedSent') + agv('repliesSent')
+  const odsbr = sim.scenario.protocol === 'odsbr' ? odsbrMetrics(sim, d.delivered) : null
   return {
     scenario: sim.scenario.name,
     seed: sim.seed,
@@ -140,5 +144,6 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     counters,
     histograms: roundHistograms(m.histogramTotals()),
     ...(trees ? { trees } : {}),
+    ...(odsbr ? { odsbr } : {}),
   }
 }

@@ -16,7 +16,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { MetricsResult } from './metrics-result.ts'
-import { runScenario } from './runner.ts'
+import { instrumentOdsbr } from './odsbr-metrics.ts'
+import { buildSimulation, runSimulation } from './runner.ts'
 import { parseScenario, readScenarioText } from './scenario.ts'
 
 export interface RunJob {
@@ -28,6 +29,12 @@ export interface RunJob {
   sets?: readonly string[]
   /** Overrides the scenario's seed. */
   seed?: number
+  /**
+   * Instrumentation to attach between building and running the simulation (by name: jobs cross
+   * process boundaries): `odsbr` = field-tests/odsbr-metrics.ts (convictions as they happen,
+   * frames by kind, every packet's route).
+   */
+  instrument?: 'odsbr'
 }
 
 export interface RunPoolOptions {
@@ -61,7 +68,9 @@ export function describeJob(job: RunJob): string {
 export function runJob(job: RunJob): MetricsResult {
   const text = job.text ?? readScenarioText(job.file)
   const scenario = parseScenario(text, job.sets ?? [], job.file)
-  return runScenario(scenario, job.seed === undefined ? {} : { seed: job.seed })
+  const sim = buildSimulation(scenario, job.seed === undefined ? {} : { seed: job.seed })
+  if (job.instrument === 'odsbr') instrumentOdsbr(sim)
+  return runSimulation(sim)
 }
 
 type ToWorker = { type: 'run'; index: number; job: RunJob }

@@ -6,9 +6,10 @@
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { anonymousGossip } from './anonymous-gossip.ts'
+import { odsbr } from './odsbr.ts'
 import type { Reproduction } from './reproduction.ts'
 
-export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip]
+export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip, odsbr]
 
 export const USAGE = `Usage: npm run reproduce -- [NAME...] [options]
 
@@ -19,8 +20,13 @@ Options:
   --seeds N          seeds 1..N per configuration (default 5)
   --jobs N           simulations at once in worker processes (default: the number of cores)
   --out DIR          output folder (default field-tests/reports)
-  --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip; default maodv,maodv+ag)
+  --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip: default maodv,maodv+ag;
+                     odsbr: default aodv,odsbr)
   --security MODE    open (default: the papers compare protocols without security) or authenticated
+                     (odsbr always runs authenticated)
+  --models a,b       odsbr: adversary models besides blackhole (default all six; none for none)
+  --model-fractions  odsbr: their fractions of adversaries, e.g. 0.1,0.2,0.3,0.4 (default 0.2,0.4)
+  --model-seeds N    odsbr: seeds 1..N for them (default 2, at most --seeds)
   --help             this text
 
 Reproductions:
@@ -66,6 +72,9 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
         out: { type: 'string' },
         protocols: { type: 'string' },
         security: { type: 'string' },
+        models: { type: 'string' },
+        'model-fractions': { type: 'string' },
+        'model-seeds': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -79,7 +88,16 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
     if (values.security !== undefined && values.security !== 'open' && values.security !== 'authenticated') {
       throw new UsageMistake(`--security must be open or authenticated, got "${values.security}"`)
     }
+    const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filter(Boolean)
+    const models = list(values.models)
+    const fractions = list(values['model-fractions'])?.map((f) => {
+      if (!/^(0(\.\d+)?|\.\d+)$/.test(f)) throw new UsageMistake(`--model-fractions are fractions in [0, 1), got "${f}"`)
+      return Number(f)
+    })
     opts = {
+      ...(models ? { models: models.length === 1 && models[0] === 'none' ? [] : models } : {}),
+      ...(fractions ? { modelFractions: fractions } : {}),
+      ...(values['model-seeds'] !== undefined ? { modelSeeds: int('model-seeds', values['model-seeds'], 2) } : {}),
       ...(values.security ? { security: values.security as 'open' | 'authenticated' } : {}),
       seeds: int('seeds', values.seeds, 5),
       jobs: int('jobs', values.jobs, availableParallelism()),
