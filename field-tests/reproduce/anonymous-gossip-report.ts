@@ -8,15 +8,9 @@ import { figure, page, paragraph, table, type Cell } from '../report/html.ts'
 import { barChart, distributionChart, lineChart } from '../report/svg.ts'
 import type { Analysis, CellSummary, Range, VerdictRow } from './anonymous-gossip-analysis.ts'
 
-export interface ReportContext {
-  scenario: string
-  /** The command that regenerates the report. */
-  command: string
-  /** Extra `--set` overrides applied to every run. */
-  sets: readonly string[]
-  wallSeconds: number
-  jobs: number
-}
+import type { ReportContext } from './reproduction.ts'
+
+export type { ReportContext }
 
 const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)} %`
 const fix = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d))

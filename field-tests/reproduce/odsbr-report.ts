@@ -9,15 +9,9 @@ import { figure, page, paragraph, table, type Cell } from '../report/html.ts'
 import { barChart, lineChart } from '../report/svg.ts'
 import { findCell, type Analysis, type CellSummary, type Range } from './odsbr-analysis.ts'
 
-export interface ReportContext {
-  scenario: string
-  /** The command that regenerates the report. */
-  command: string
-  /** Overrides applied to every run. */
-  sets: readonly string[]
-  wallSeconds: number
-  jobs: number
-}
+import type { ReportContext } from './reproduction.ts'
+
+export type { ReportContext }
 
 const pct = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(d)} %`)
 const fix = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d))

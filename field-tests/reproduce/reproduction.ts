@@ -39,3 +39,14 @@ export interface Reproduction {
   description: string
   run(o: ReproduceOptions): Promise<ReproduceResult>
 }
+
+/** What every reproduction report states about how it was made. */
+export interface ReportContext {
+  scenario: string
+  /** The command that regenerates the report. */
+  command: string
+  /** `--set` overrides applied to every run. */
+  sets: readonly string[]
+  wallSeconds: number
+  jobs: number
+}
