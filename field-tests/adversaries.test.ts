@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../core/errors.ts'
 import { SeededRng } from '../core/rng.ts'
+import { configError } from '../core/testing.ts'
 import { assignAdversaries, SEQ_LEAP } from './adversaries.ts'
 import type { Aodv } from '../adhoc/aodv/aodv.ts'
 import type { MetricsResult } from './metrics-result.ts'
@@ -10,6 +10,9 @@ import { parseScenario, type Scenario } from './scenario.ts'
 import { decodeAppHeader, encodeAppPacket } from './traffic.ts'
 
 const pkt = { origin: 1, dst: 2, seq: 0, hops: 1, payload: new Uint8Array(6) }
+
+/** The field path of the ConfigError `fn` throws. */
+const err = (fn: () => unknown): string => configError(fn).path
 
 test('a fraction of non-endpoint nodes is chosen, deterministically', () => {
   const trusted = new Set([1, 2, 3])
@@ -30,15 +33,6 @@ test('a grey hole drops about its drop probability', () => {
 })
 
 test('impossible or unavailable requests are ConfigErrors naming the field', () => {
-  const err = (fn: () => unknown) => {
-    try {
-      fn()
-    } catch (e) {
-      assert.instance(e, ConfigError)
-      return (e as ConfigError).path
-    }
-    assert.unreachable()
-  }
   assert.is(err(() => assignAdversaries([{ model: 'wormhole', nodes: [4, 5, 6], dropProbability: 0.5 }], 10, new Set(), new SeededRng(1))), 'adversaries.0.nodes')
   assert.is(err(() => assignAdversaries([{ model: 'blackhole', nodes: [1], dropProbability: 0.5 }], 10, new Set([1]), new SeededRng(1))), 'adversaries.0.nodes')
   assert.is(err(() => assignAdversaries([{ model: 'blackhole', fraction: 1, dropProbability: 0.5 }], 10, new Set([1]), new SeededRng(1))), 'adversaries.0.fraction')
@@ -83,15 +77,6 @@ test('rushing overrides the flood jitter; modification flips the last payload by
 })
 
 test('model-specific errors name the field', () => {
-  const err = (fn: () => unknown) => {
-    try {
-      fn()
-    } catch (e) {
-      assert.instance(e, ConfigError)
-      return (e as ConfigError).path
-    }
-    assert.unreachable()
-  }
   const rng = new SeededRng(1)
   assert.is(err(() => assignAdversaries([{ model: 'overlay-wormhole', nodes: [4], dropProbability: 0.5 }], 10, new Set(), rng)), 'adversaries.0.nodes')
   assert.is(err(() => assignAdversaries([{ model: 'overlay-wormhole', fraction: 0.1, dropProbability: 0.5 }], 10, new Set(), rng)), 'adversaries.0.fraction')
