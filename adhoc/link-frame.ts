@@ -16,7 +16,7 @@
  * the returned object; `payload` is a view into the input (no copy).
  */
 import { BROADCAST, isNodeAddr, type Addr } from '../core/addr.ts'
-import { ByteReader, ByteWriter } from '../core/bytes.ts'
+import { ByteReader, ByteWriter, getU32 } from '../core/bytes.ts'
 
 export const LINK_VERSION = 1
 
@@ -175,7 +175,7 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
   if (auth) {
     if (bytes.length < LINK_BASE_SIZE + AUTH_TRAILER_SIZE) new ByteReader(bytes, 'link frame').fail(`AUTH frame of ${bytes.length} bytes is shorter than header + trailer`)
     const t = bytes.length - AUTH_TRAILER_SIZE
-    authCounter = ((bytes[t] << 24) | (bytes[t + 1] << 16) | (bytes[t + 2] << 8) | bytes[t + 3]) >>> 0
+    authCounter = getU32(bytes, t)
     bytes = bytes.subarray(0, t)
   }
   const r = new ByteReader(bytes, 'link frame')
@@ -235,9 +235,8 @@ export function ownTxFrameKey(bytes: Uint8Array, self: Addr): number {
   if (bytes.length < dataHeaderSize(false, false)) return -1
   const b0 = bytes[0]
   if (b0 >>> 6 !== LINK_VERSION || ((b0 >>> 4) & 3) !== KIND_DATA || b0 & FLAG_BCAST) return -1
-  const src = ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) >>> 0
-  if (src !== self) return -1
-  const dst = ((bytes[5] << 24) | (bytes[6] << 16) | (bytes[7] << 8) | bytes[8]) >>> 0
+  if (getU32(bytes, 1) !== self) return -1
+  const dst = getU32(bytes, 5)
   return txFrameKey(dst, (b0 & FLAG_ACKREQ) !== 0, (bytes[9] << 8) | bytes[10])
 }
 
@@ -251,8 +250,7 @@ export function ownFrameKind(bytes: Uint8Array, self: Addr): number {
   const b0 = bytes[0]
   const kind = (b0 >>> 4) & 3
   if (b0 >>> 6 !== LINK_VERSION || kind > KIND_ACK) return -1
-  const src = ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) >>> 0
-  return src === self ? kind : -1
+  return getU32(bytes, 1) === self ? kind : -1
 }
 
 /** `proto` of a DATA frame (byte 7 broadcast, 11 unicast); -1 when the frame is too short. */

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { DecodeError } from './errors.ts'
-import { ByteReader, ByteWriter, seqDiff16, seqDiff32 } from './bytes.ts'
+import { ByteReader, ByteWriter, getU32, putU32, seqDiff16, seqDiff32 } from './bytes.ts'
 
 test('u8/u16/u32 round-trip big-endian and match DataView', () => {
   fc.assert(
@@ -17,6 +17,19 @@ test('u8/u16/u32 round-trip big-endian and match DataView', () => {
       assert.is(r.remaining, 0)
     }),
   )
+})
+
+test('getU32/putU32 agree with DataView at any offset; nodeAddr refuses non-node addresses', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 8 }), (v, at) => {
+    const b = new Uint8Array(12)
+    putU32(b, at, v)
+    assert.is(new DataView(b.buffer).getUint32(at), v)
+    assert.is(getU32(b, at), v)
+  }))
+  assert.is(new ByteReader(Uint8Array.of(0, 0, 0, 7)).nodeAddr('src'), 7)
+  for (const bad of [[0, 0, 0, 0], [0x80, 0, 0, 1], [0xff, 0xff, 0xff, 0xff]]) {
+    assert.throws(() => new ByteReader(Uint8Array.from(bad)).nodeAddr('src'), (e: unknown) => e instanceof DecodeError && /src \d+ is not a node address/.test((e as Error).message))
+  }
 })
 
 test('reads past the end throw DecodeError naming the field, from any offset', () => {

@@ -2,6 +2,7 @@
  * Byte helpers for fixed binary headers. `ByteReader` bounds-checks every read and throws only
  * `DecodeError`, which is what makes decoders built on it total.
  */
+import { isNodeAddr, type Addr } from './addr.ts'
 import { DecodeError } from './errors.ts'
 
 export class ByteReader {
@@ -37,6 +38,12 @@ export class ByteReader {
     const b = this.bytes, p = this.pos
     this.pos = p + 4
     return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3])
+  }
+  /** A u32 that must be a node address (1..0x7FFFFFFF); DecodeError naming `field` otherwise. */
+  nodeAddr(field = 'address'): Addr {
+    const a = this.u32(field)
+    if (!isNodeAddr(a)) this.fail(`${field} ${a} is not a node address`)
+    return a
   }
   /** `n` bytes as a view into the input (no copy). */
   bytesView(n: number, field = 'bytes'): Uint8Array {
@@ -132,4 +139,17 @@ export function seqDiff16(a: number, b: number): number {
 /** Signed difference of two 32-bit sequence numbers (a - b), as RFC 3561 compares them. */
 export function seqDiff32(a: number, b: number): number {
   return (a - b) | 0
+}
+
+/** The big-endian u32 at `at` (no bounds check: for fixed offsets the caller has checked). */
+export function getU32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
+}
+
+/** Write `v` as a big-endian u32 at `at` (no bounds check). */
+export function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24
+  b[at + 1] = (v >>> 16) & 0xff
+  b[at + 2] = (v >>> 8) & 0xff
+  b[at + 3] = v & 0xff
 }

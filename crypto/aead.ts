@@ -58,7 +58,7 @@ function checkTagBytes(n: number): void {
 }
 
 /** Constant-time equality of two byte strings of the same length (false for different lengths). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   if (nativeSymmetric) return timingSafeEqual(a, b)
   let d = 0
@@ -196,7 +196,7 @@ export function hmacTag(key: Uint8Array, data: Uint8Array, length: number): Uint
 /** Constant-time compare of hmacTag(key, data, tag.length) with `tag`; false for a tag outside 4..32 bytes. */
 export function hmacVerify(key: Uint8Array, data: Uint8Array, tag: Uint8Array): boolean {
   if (!(tag instanceof Uint8Array) || tag.length < MIN_TAG_BYTES || tag.length > HMAC_BYTES) return false
-  return bytesEqual(symmetric().hmac(key, data).subarray(0, tag.length), tag)
+  return constantTimeEqual(symmetric().hmac(key, data).subarray(0, tag.length), tag)
 }
 
 /**
@@ -225,6 +225,6 @@ export class MacKey {
   /** Constant-time; false for a tag of another length. */
   verify(tag: Uint8Array, ...parts: Uint8Array[]): boolean {
     if (!(tag instanceof Uint8Array) || tag.length !== this.tagBytes) return false
-    return bytesEqual(this.mac(parts).subarray(0, this.tagBytes), tag)
+    return constantTimeEqual(this.mac(parts).subarray(0, this.tagBytes), tag)
   }
 }

@@ -16,6 +16,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObj
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Decoder, Encoder } from 'cbor-x'
 import type { Addr } from '../core/addr.ts'
+import { getU32 } from '../core/bytes.ts'
 import { DecodeError, ErrorCodes, SpinmeshError } from '../core/errors.ts'
 import { ed25519, SEED_BYTES, type Ed25519Backend } from './ed25519.ts'
 
@@ -26,7 +27,7 @@ export const X25519_KEY_BYTES = 32
 /** The node address of an Ed25519 public key. */
 export function addressOf(publicKey: Uint8Array): Addr {
   const h = createHash('sha256').update('spinmesh/address/v1').update(publicKey).digest()
-  const a = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) & 0x7fffffff
+  const a = getU32(h, 0) & 0x7fffffff
   return a === 0 ? 1 : a
 }
 

@@ -13,7 +13,7 @@
  * flags bit 0 HAVE_CERT: "I already hold your certificate, do not send it". Other bits are 0.
  * Decoders are total; certificates are carried as opaque bytes (crypto/cert.ts decodes them).
  */
-import { isNodeAddr, type Addr } from '../core/addr.ts'
+import type { Addr } from '../core/addr.ts'
 import { ByteReader, ByteWriter } from '../core/bytes.ts'
 
 export const SEC_KEYREQ = 1
@@ -107,8 +107,7 @@ export function decodeSec(bytes: Uint8Array): SecMessage {
       return { type: 'key', haveCert, echo, request, counter, sealed, cert: r.rest(), aad: bytes.subarray(0, KEY_AAD_BYTES) }
     }
     case SEC_CERTQ: {
-      const address = r.u32('address')
-      if (!isNodeAddr(address)) r.fail(`address ${address} is not a node address`)
+      const address = r.nodeAddr('address')
       if (r.remaining !== 0) r.fail(`${r.remaining} trailing byte(s)`)
       return { type: 'certq', address }
     }

@@ -28,7 +28,7 @@
  * keysAccepted, certsSent, certsLearnt.
  */
 import { BROADCAST, type Addr } from '../core/addr.ts'
-import { bytesEqual } from '../core/bytes.ts'
+import { bytesEqual, getU32, putU32 } from '../core/bytes.ts'
 import { tryDecode } from '../core/errors.ts'
 import type { Counter, MetricsScope } from '../core/metrics.ts'
 import type { Scheduler } from '../core/scheduler.ts'
@@ -178,7 +178,7 @@ export class LinkAuth {
     const bcast = (frame[0] & LINK_FLAG_BCAST) !== 0
     let key = this.bcastMac
     if (!bcast) {
-      const dst = ((frame[LINK_DST_OFFSET] << 24) | (frame[LINK_DST_OFFSET + 1] << 16) | (frame[LINK_DST_OFFSET + 2] << 8) | frame[LINK_DST_OFFSET + 3]) >>> 0
+      const dst = getU32(frame, LINK_DST_OFFSET)
       const peer = this.peerFor(dst)
       if (peer === null) {
         this.m.noKeyTx.inc()
@@ -193,10 +193,7 @@ export class LinkAuth {
     const out = new Uint8Array(n + LINK_TRAILER_BYTES)
     out.set(frame)
     out[0] |= LINK_FLAG_AUTH
-    out[n] = counter >>> 24
-    out[n + 1] = (counter >>> 16) & 0xff
-    out[n + 2] = (counter >>> 8) & 0xff
-    out[n + 3] = counter & 0xff
+    putU32(out, n, counter)
     out.set(key.tag(out.subarray(0, n + COUNTER_BYTES)), n + COUNTER_BYTES)
     this.m.sealed.inc()
     this.m.sealedBytes.inc(LINK_TRAILER_BYTES)
@@ -326,7 +323,7 @@ export class LinkAuth {
     const jitter = this.o.config.handshakeJitterMs
     if (jitter > 0) {
       const r = this.o.random(4)
-      this.o.scheduler.at((((r[0] << 24) | (r[1] << 16) | (r[2] << 8) | r[3]) >>> 0) / 2 ** 32 * jitter, send)
+      this.o.scheduler.at((getU32(r, 0) / 2 ** 32) * jitter, send)
     } else send()
   }
 
@@ -561,9 +558,6 @@ export class LinkAuth {
 function keyNonce(echo: Uint8Array, counter: number): Uint8Array {
   const n = new Uint8Array(12)
   n.set(echo)
-  n[8] = counter >>> 24
-  n[9] = (counter >>> 16) & 0xff
-  n[10] = (counter >>> 8) & 0xff
-  n[11] = counter & 0xff
+  putU32(n, 8, counter)
   return n
 }

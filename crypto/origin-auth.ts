@@ -20,6 +20,7 @@
  * e2eNoKey.
  */
 import type { Addr } from '../core/addr.ts'
+import { getU32, putU32 } from '../core/bytes.ts'
 import type { Counter, MetricsScope } from '../core/metrics.ts'
 import type { Scheduler, Timer } from '../core/scheduler.ts'
 import { MacKey } from './aead.ts'
@@ -169,7 +170,7 @@ export class OriginAuth {
     this.next.set(dst, c + 1)
     this.counter++
     const trailer = new Uint8Array(E2E_TRAILER_BYTES)
-    writeU32(trailer, 0, c)
+    putU32(trailer, 0, c)
     trailer.set(key.tag(...parts, trailer.subarray(0, 4)), 4)
     this.m.e2eSealed.inc()
     return trailer
@@ -194,7 +195,7 @@ export class OriginAuth {
       this.m.e2eBadMac.inc()
       return 'bad'
     }
-    const counter = readU32(trailer, 0)
+    const counter = getU32(trailer, 0)
     if (this.windows.accept(origin, counter) !== 'fresh') {
       this.m.e2eReplayed.inc()
       return 'bad'
@@ -269,15 +270,4 @@ export class OriginAuth {
       w.resume()
     }
   }
-}
-
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24
-  b[at + 1] = (v >>> 16) & 0xff
-  b[at + 2] = (v >>> 8) & 0xff
-  b[at + 3] = v & 0xff
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
 }

@@ -144,12 +144,6 @@ export function encodeAck(m: Omit<OdsbrAck, 'type'>): Uint8Array {
   return w.u16(m.enc.length).raw(m.enc).raw(m.hmac).done()
 }
 
-function nodeAddr(r: ByteReader, field: string): Addr {
-  const a = r.u32(field)
-  if (!isNodeAddr(a)) r.fail(`${field} ${a} is not a node address`)
-  return a
-}
-
 function header(r: ByteReader, type: number): void {
   const t = r.u8('type')
   if (t !== type) r.fail(`type ${t} is not ${type}`)
@@ -171,8 +165,8 @@ function path(r: ByteReader, first: Addr, last: Addr): Addr[] {
 export function decodeData(bytes: Uint8Array): OdsbrData {
   const r = new ByteReader(bytes, 'odsbr data')
   header(r, MSG_DATA)
-  const source = nodeAddr(r, 'source')
-  const dst = nodeAddr(r, 'dst')
+  const source = r.nodeAddr('source')
+  const dst = r.nodeAddr('dst')
   const counter = r.u32('counter')
   const p = path(r, source, dst)
   const body = r.bytesView(r.u16('bodyLen'), 'body')
@@ -187,10 +181,10 @@ export function decodeData(bytes: Uint8Array): OdsbrData {
 export function decodeAck(bytes: Uint8Array): OdsbrAck {
   const r = new ByteReader(bytes, 'odsbr ack')
   header(r, MSG_ACK)
-  const source = nodeAddr(r, 'source')
-  const dst = nodeAddr(r, 'dst')
+  const source = r.nodeAddr('source')
+  const dst = r.nodeAddr('dst')
   if (dst === source) r.fail('dst is the source')
-  const ackNode = nodeAddr(r, 'ackNode')
+  const ackNode = r.nodeAddr('ackNode')
   const counter = r.u32('counter')
   const p = path(r, ackNode, source)
   const enc = r.bytesView(r.u16('encLen'), 'enc')

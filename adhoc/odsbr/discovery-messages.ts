@@ -183,20 +183,14 @@ export function responseHopSignedBytes(m: Omit<OdsbrResponse, 'type'>, i: number
   return w.u32(node).done()
 }
 
-function nodeAddr(r: ByteReader, field: string): Addr {
-  const a = r.u32(field)
-  if (!isNodeAddr(a)) r.fail(`${field} ${a} is not a node address`)
-  return a
-}
-
 function readWeights(r: ByteReader): WeightEntry[] {
   const n = r.u8('nWeights')
   if (r.remaining < n * WEIGHT_ENTRY_SIZE) r.fail(`nWeights ${n} needs ${n * WEIGHT_ENTRY_SIZE} bytes, ${r.remaining} left`)
   const out: WeightEntry[] = []
   const seen = new Set<LinkKey>()
   for (let i = 0; i < n; i++) {
-    const a = nodeAddr(r, 'weight link end a')
-    const b = nodeAddr(r, 'weight link end b')
+    const a = r.nodeAddr('weight link end a')
+    const b = r.nodeAddr('weight link end b')
     const weight = r.u16('weight')
     if (a === b) r.fail(`weight entry ${i} links node ${a} to itself`)
     if (weight === 0) r.fail(`weight entry ${i} (link ${a}-${b}) has weight 0`)
@@ -210,8 +204,8 @@ function readWeights(r: ByteReader): WeightEntry[] {
 
 function endpoints(r: ByteReader): { reqId: number; source: Addr; dst: Addr } {
   const reqId = r.u32('reqId')
-  const source = nodeAddr(r, 'source')
-  const dst = nodeAddr(r, 'dst')
+  const source = r.nodeAddr('source')
+  const dst = r.nodeAddr('dst')
   if (source === dst) r.fail(`source and dst are both ${source}`)
   return { reqId, source, dst }
 }
@@ -251,7 +245,7 @@ export function decodeDiscovery(bytes: Uint8Array): DiscoveryMessage {
       const hops: ResponseHop[] = []
       const seen = new Set<Addr>()
       for (let i = 0; i < n; i++) {
-        const node = nodeAddr(r, 'hop node')
+        const node = r.nodeAddr('hop node')
         if (node === source || node === dst) r.fail(`hop ${i} is the ${node === source ? 'source' : 'destination'} ${node}`)
         if (seen.has(node)) r.fail(`hop ${i}: node ${node} appears twice in the path`)
         seen.add(node)

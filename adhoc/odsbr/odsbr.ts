@@ -22,6 +22,7 @@
  * packetsLost, faults, probesAdded, probesRetired, convictions, rediscoveries.
  */
 import { BROADCAST, isNodeAddr, type Addr } from '../../core/addr.ts'
+import { getU32 } from '../../core/bytes.ts'
 import { ErrorCodes, SpinmeshError } from '../../core/errors.ts'
 import { Emitter } from '../../core/events.ts'
 import { MetricsRegistry, type Counter, type MetricsScope } from '../../core/metrics.ts'
@@ -330,10 +331,9 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
       // The candidate's payload is a view of the body in the bytes about to be forwarded (an
       // adversary model may alter it): nPath at 14, bodyLen at 15 + 4·nPath, body at 17 + 4·nPath.
       const b = r.bytes
-      const v = new DataView(b.buffer, b.byteOffset, b.length)
-      const at = 17 + 4 * v.getUint8(14)
-      const body = b.subarray(at, at + v.getUint16(at - 2))
-      const candidate = { origin: v.getUint32(2), dst: v.getUint32(6), seq: v.getUint32(10), hops: 0, payload: body }
+      const at = 17 + 4 * b[14]
+      const body = b.subarray(at, at + ((b[at - 2] << 8) | b[at - 1]))
+      const candidate = { origin: getU32(b, 2), dst: getU32(b, 6), seq: getU32(b, 10), hops: 0, payload: body }
       if (!this.forwardFilter(candidate)) return this.dropped('Filtered')
     }
     this.m.dataForwarded.inc()

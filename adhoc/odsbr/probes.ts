@@ -41,7 +41,7 @@
  */
 import type { Addr } from '../../core/addr.ts'
 import { ErrorCodes, SpinmeshError } from '../../core/errors.ts'
-import { bytesEqual, open, seal, symmetric } from '../../crypto/aead.ts'
+import { constantTimeEqual, open, seal, symmetric } from '../../crypto/aead.ts'
 import {
   DATA_FLAGS_OFFSET, ODSBR_TAG_SIZE, ONION_LAYER_SIZE, decodeAck, decodeData, encodeAck, encodeData, onionProbes,
   pathBackFrom, pathProblem, type OdsbrAck,
@@ -191,7 +191,7 @@ export function relayData(self: Addr, from: Addr, bytes: Uint8Array, keyFromSour
     if (probesLeft !== 0) return { action: 'drop', reason: 'bad-layer' }
     const key = keyFromSource(d.source)
     if (key === null) return { action: 'drop', reason: 'no-key' }
-    if (!bytesEqual(tag(key, DATA_PREFIX, m), d.onion)) return { action: 'drop', reason: 'bad-hmac' }
+    if (!constantTimeEqual(tag(key, DATA_PREFIX, m), d.onion)) return { action: 'drop', reason: 'bad-hmac' }
     return { action: 'deliver', source: d.source, dst: d.dst, counter: d.counter, body: d.body.slice(), path: d.path, pathBack: pathBackFrom(d.path, i) }
   }
   const to = d.path[i + 1]
@@ -206,7 +206,7 @@ export function relayData(self: Addr, from: Addr, bytes: Uint8Array, keyFromSour
   if (last - i < probesLeft) return { action: 'drop', reason: 'bad-layer' }
   const key = keyFromSource(d.source)
   if (key === null) return { action: 'drop', reason: 'no-key' }
-  if (!bytesEqual(tag(key, DATA_PREFIX, m), d.onion.subarray(4, 4 + ODSBR_TAG_SIZE))) return { action: 'drop', reason: 'bad-hmac' }
+  if (!constantTimeEqual(tag(key, DATA_PREFIX, m), d.onion.subarray(4, 4 + ODSBR_TAG_SIZE))) return { action: 'drop', reason: 'bad-hmac' }
   const inner = open(key, nonce(d.dst, d.counter, NONCE_DATA), d.onion.subarray(4 + ODSBR_TAG_SIZE))
   if (inner === null) return { action: 'drop', reason: 'bad-layer' }
   const k = onionProbes(inner.length)
@@ -314,7 +314,7 @@ export function verifyAck(o: { source: Addr; path: Path; probes: readonly number
   }
   if (ack.source !== source || ack.dst !== dst || ack.counter !== counter || ack.ackNode !== path[indices[0]]) return lost(0)
   let keyPrev = o.key(ack.ackNode)
-  if (!bytesEqual(ackTag(keyPrev, source, dst, ack.ackNode, counter, ack.enc), ack.hmac)) return lost(0)
+  if (!constantTimeEqual(ackTag(keyPrev, source, dst, ack.ackNode, counter, ack.enc), ack.hmac)) return lost(0)
   let enc = ack.enc
   const n = nonce(dst, counter, NONCE_ACK)
   for (let t = 1; t < indices.length; t++) {
@@ -328,7 +328,7 @@ export function verifyAck(o: { source: Addr; path: Path; probes: readonly number
     if (ackNode !== expected || innerCounter !== counter) return lost(t)
     const innerEnc = plain.subarray(INNER_HEADER, plain.length - ODSBR_TAG_SIZE)
     const key = o.key(expected)
-    if (!bytesEqual(ackTag(key, source, dst, ackNode, counter, innerEnc), plain.subarray(plain.length - ODSBR_TAG_SIZE))) return lost(t)
+    if (!constantTimeEqual(ackTag(key, source, dst, ackNode, counter, innerEnc), plain.subarray(plain.length - ODSBR_TAG_SIZE))) return lost(t)
     keyPrev = key
     enc = innerEnc
   }

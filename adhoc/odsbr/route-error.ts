@@ -13,7 +13,7 @@
  * could do by dropping anyway (paper §4.2), so the message does not weaken the model.
  * The decoder is total; `path` is a fresh array, `signature` a view.
  */
-import { isNodeAddr, type Addr } from '../../core/addr.ts'
+import type { Addr } from '../../core/addr.ts'
 import { ByteReader, ByteWriter, concatBytes } from '../../core/bytes.ts'
 
 export const MSG_ROUTE_ERROR = 4
@@ -56,20 +56,15 @@ export function decodeRouteError(bytes: Uint8Array): RouteError {
   const type = r.u8('type')
   if (type !== MSG_ROUTE_ERROR) r.fail(`type ${type} is not a route error`)
   if (r.u8('flags') !== 0) r.fail('reserved flags set')
-  const addr = (what: string): Addr => {
-    const a = r.u32(what)
-    if (!isNodeAddr(a)) r.fail(`${what} ${a} is not a node address`)
-    return a
-  }
-  const source = addr('source')
-  const dst = addr('dst')
-  const reporter = addr('reporter')
-  const next = addr('next')
+  const source = r.nodeAddr('source')
+  const dst = r.nodeAddr('dst')
+  const reporter = r.nodeAddr('reporter')
+  const next = r.nodeAddr('next')
   const counter = r.u32('counter')
   const n = r.u8('path length')
   if (n < 2) r.fail(`path of ${n} nodes`)
   const path: Addr[] = []
-  for (let i = 0; i < n; i++) path.push(addr('path node'))
+  for (let i = 0; i < n; i++) path.push(r.nodeAddr('path node'))
   if (new Set(path).size !== n) r.fail('a node appears twice on the path')
   if (path[0] !== reporter || path[n - 1] !== source) r.fail('the path must run from the reporter to the source')
   if (next === reporter || path.includes(next)) r.fail('next must be a node after the reporter')
