@@ -3,20 +3,10 @@ import * as assert from 'uvu/assert'
 import { classifyConvictions, classifyLinks, instrumentOdsbr, quantileOf, routeAroundEpisodes, summariseRouteAround, throughAdversary, type ConvictionEvent, type SendRecord } from './odsbr-metrics.ts'
 import { buildSimulation, runScenario, runSimulation } from './runner.ts'
 import { parseScenario } from './scenario.ts'
+import { tinyByzantine } from './tiny-byzantine.ts'
 
 // 14 nodes, 3 flows, 30 s, 30 % black holes: a fraction of a second per run.
-const TINY = `
-name: tiny-byzantine
-duration: 30
-nodes: { count: 14, placement: uniform }
-field: { width: 700, height: 300 }
-radio: { range: 250 }
-mobility: { model: random-waypoint, minSpeed: 1, maxSpeed: 5, pause: 0 }
-link: { beaconIntervalMs: 0 }
-protocol: odsbr
-traffic: [{ pattern: unicast, flows: 3, start: [2, 4], stop: 29, rate: 4, size: 128 }]
-adversaries: [{ model: blackhole, fraction: 0.3 }]
-`
+const TINY = tinyByzantine({ duration: 30, fraction: 0.3 })
 
 const adv = new Set([7, 9])
 

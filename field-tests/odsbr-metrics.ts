@@ -8,9 +8,9 @@
  * - Always (any odsbr run, from the state at the end): the protocol's counters and every source's
  *   weight list at the end (links still above base weight), split true/false.
  * - When the simulation was instrumented before it ran (`instrumentOdsbr(sim)`, what the ODSBR
- *   reproduction's workers do): every conviction as it happens (the instance's `weights.convict`
- *   is wrapped; its cause is fault detection when the node's `convictions` counter moved just
- *   before, else a link break reported by the link layer or a ROUTE-ERROR), every frame on air
+ *   reproduction's workers do): every conviction as it happens (the protocol's `conviction` event,
+ *   with its cause: fault detection, or a link break reported by the link layer or by
+ *   ROUTE-ERRORs), every frame on air
  *   decoded by kind, and every app packet with the route it was sent on (read from the source's
  *   `route(dst)` at the instant the traffic generator hands it over, through `sim.traceApp`).
  *
@@ -33,7 +33,7 @@ import { Proto } from '../adhoc/protocols.ts'
 import { MSG_ACK, MSG_DATA, decodeData } from '../adhoc/odsbr/data-messages.ts'
 import { MSG_REQUEST, MSG_RESPONSE } from '../adhoc/odsbr/discovery-messages.ts'
 import { Odsbr } from '../adhoc/odsbr/odsbr.ts'
-import { linkEnds, type LinkKey, type Path } from '../adhoc/odsbr/odsbr-types.ts'
+import { linkEnds, type Path } from '../adhoc/odsbr/odsbr-types.ts'
 import { MSG_ROUTE_ERROR } from '../adhoc/odsbr/route-error.ts'
 import type { Simulation } from './runner.ts'
 
@@ -291,21 +291,12 @@ export class OdsbrRecorder {
   private readonly delivered = new Map<number, Set<number>>()
 
   constructor(private readonly sim: Simulation) {
-    const seen = new Map<Addr, number>()
     for (const [id, p] of sim.protocols) {
       if (!isOdsbr(p)) continue
-      const w = p.weights
-      const convict = w.convict.bind(w)
-      seen.set(id, sim.metrics.value('odsbr', id, 'convictions'))
-      w.convict = (link: LinkKey, losses: number) => {
-        // Odsbr increments `convictions` right before it convicts for a fault; a link break does not.
-        const c = sim.metrics.value('odsbr', id, 'convictions')
-        const cause = c > seen.get(id)! ? 'detection' : 'link-break'
-        seen.set(id, c)
-        const [a, b] = linkEnds(link)
-        this.convictions.push({ t: sim.scheduler.now(), source: id, a, b, cause })
-        return convict(link, losses)
-      }
+      p.on('conviction', (e) => {
+        const [a, b] = linkEnds(e.link)
+        this.convictions.push({ t: sim.scheduler.now(), source: id, a, b, cause: e.cause })
+      })
       sim.medium.radio(id).on('sent', (s) => this.overhead.frame(s.bytes))
     }
     const prev = sim.traceApp
@@ -352,7 +343,7 @@ export function instrumentOdsbr(sim: Simulation): OdsbrRecorder {
 export const REPORTED_COUNTERS = [
   'requestsSent', 'requestsForwarded', 'responsesSent', 'responsesForwarded', 'routesFound', 'discoveryFailures',
   'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDroppedFiltered', 'acksSent', 'acksWrapped', 'ackTimeouts', 'acksForwarded',
-  'packetsAcked', 'packetsLost', 'faults', 'probesAdded', 'probesRetired', 'convictions', 'rediscoveries', 'linkBreaks', 'routeErrorsSent', 'routeErrorsAccepted',
+  'packetsAcked', 'packetsLost', 'faults', 'probesAdded', 'probesRetired', 'convictions', 'rediscoveries', 'spareRoutesUsed', 'linkBreaks', 'routeErrorsSent', 'routeErrorsAccepted',
 ] as const
 
 /** The `odsbr` section of a run's metrics; null when no node runs ODSBR. */

@@ -14,7 +14,9 @@
  * - `lost` before j: a success on every interval before the one ending at j, a loss on that one,
  *   nothing for the intervals after it (they never saw the packet).
  * An interval's loss rate is losses / packets over its last `lossWindow` packets; it is faulty when
- * it carried at least `minPacketsForFault` of them and the rate is ≥ τ (`lossThreshold`). A fault
+ * it carried at least `minPacketsForFault` of them and the rate is ≥ τ (`lossThreshold`), or when
+ * its last `burstLossesForFault` packets were all lost (a broken link or a black hole is found
+ * without waiting for `minPacketsForFault` packets; 0 turns this off). A fault
  * on an interval of several links inserts a probe in its middle: both halves start with counter
  * μ/τ + C (μ = the window's losses, C = the faulty interval's counter) and fresh statistics. A fault
  * on a single link convicts that link (pass it to `LinkWeights.convict` and rediscover) and resets
@@ -46,6 +48,8 @@ class LossWindow {
   private head = 0
   count = 0
   lost = 0
+  /** Consecutive losses at the tail of the window. */
+  run = 0
 
   constructor(capacity: number) {
     this.ring = new Uint8Array(capacity)
@@ -60,6 +64,7 @@ class LossWindow {
     }
     this.ring[this.head] = lost ? 1 : 0
     this.lost += lost ? 1 : 0
+    this.run = lost ? this.run + 1 : 0
     this.head = (this.head + 1) % cap
   }
 }
@@ -76,6 +81,8 @@ export class FaultDetector {
   private readonly tau: number
   private readonly windowSize: number
   private readonly minPackets: number
+  private readonly burst: number
+  private readonly probeAllOnBurst: boolean
   /** Intervals in path order; the last ends at the destination. */
   private readonly ivs: Interval[]
   private epochValue = 0
@@ -91,6 +98,8 @@ export class FaultDetector {
     this.tau = config.lossThreshold
     this.windowSize = config.lossWindow
     this.minPackets = config.minPacketsForFault
+    this.burst = config.burstLossesForFault
+    this.probeAllOnBurst = config.probeAllOnBurst
     this.ivs = [this.fresh(0, path.length - 1, 0)]
   }
 
@@ -150,7 +159,8 @@ export class FaultDetector {
     const iv = this.ivs[k]
     iv.window.record(true)
     const w = iv.window
-    if (w.count < this.minPackets || w.lost / w.count < this.tau) return []
+    const burst = this.burst > 0 && w.run >= this.burst
+    if (!burst && (w.count < this.minPackets || w.lost / w.count < this.tau)) return []
     const mu = w.lost
     const events: DetectionEvent[] = [{ kind: 'fault', interval: [iv.from, iv.to], losses: mu }]
     if (iv.to - iv.from === 1) {
@@ -158,11 +168,16 @@ export class FaultDetector {
       iv.window = new LossWindow(this.windowSize)
       return events
     }
-    const mid = Math.floor((iv.from + iv.to) / 2)
     const counter = mu / this.tau + iv.counter
-    this.ivs.splice(k, 1, this.fresh(iv.from, mid, counter), this.fresh(mid, iv.to, counter))
+    // A burst (everything lost) asks every node of the interval to ack: the next burst convicts.
+    // A loss rate between τ and 100 % halves the interval (binary search).
+    const cuts: number[] = []
+    if (burst && this.probeAllOnBurst) for (let i = iv.from + 1; i < iv.to; i++) cuts.push(i)
+    else cuts.push(Math.floor((iv.from + iv.to) / 2))
+    const parts = [iv.from, ...cuts, iv.to]
+    this.ivs.splice(k, 1, ...cuts.concat(iv.to).map((to, i) => this.fresh(parts[i], to, counter)))
     this.epochValue++
-    events.push({ kind: 'probe-added', index: mid })
+    for (const index of cuts) events.push({ kind: 'probe-added', index })
     return events
   }
 

@@ -14,6 +14,7 @@ interface Found {
   dst: Addr
   path: Path
   weight: number
+  spares: ReadonlyArray<{ path: Path; weight: number }>
 }
 
 interface Net extends TestNetwork {
@@ -64,7 +65,7 @@ function odsbrNet(n: number, pairs: Array<[Addr, Addr]>, o: NetOptions = {}): Ne
       weightList: () => o.weights?.[id] ?? [],
     })
     port.on('receive', (rx) => d.receive(rx.from, rx.payload))
-    d.on('route', (dst, path, weight) => routes.push({ t: t.scheduler.now(), node: id, dst, path, weight }))
+    d.on('route', (dst, path, weight, spares) => routes.push({ t: t.scheduler.now(), node: id, dst, path, weight, spares }))
     d.on('unreachable', (dst) => unreachable.push({ t: t.scheduler.now(), node: id, dst }))
     return d
   })
@@ -133,7 +134,7 @@ test('diamond: a heavy link in the source weight list is avoided; the lighter pa
   noTrouble(net)
 })
 
-test('diamond with equal weights: the first verified response is kept, the equal one is dropped as not lighter', () => {
+test('diamond with equal weights: the first verified response is the route, the equal one a spare', () => {
   const net = odsbrNet(4, [[1, 2], [2, 4], [1, 3], [3, 4]], { config: { floodJitterMs: 30 } })
   const heardAt1: Addr[][] = []
   net.links[0].port(Proto.ODSBR).on('receive', (rx) => {
@@ -143,8 +144,8 @@ test('diamond with equal weights: the first verified response is kept, the equal
   net.nodes[0].discover(4)
   net.scheduler.run({ until: 5_000 })
   assert.is(heardAt1.length, 2)
-  assert.equal(net.routes.map((r) => [r.path, r.weight]), [[[1, ...heardAt1[0], 4], 2]])
-  assert.is(net.count('responseHeavier', 1), 1)
+  assert.equal(net.routes.map((r) => [r.path, r.weight, r.spares]), [[[1, ...heardAt1[0], 4], 2, [{ path: [1, ...heardAt1[1], 4], weight: 2 }]]])
+  assert.is(net.count('responseHeavier', 1), 0, 'the source verifies equal and heavier responses too (spares)')
   noTrouble(net)
 })
 

@@ -45,7 +45,7 @@ import {
   responseHopSignedBytes, responseSignedBytes, type OdsbrRequest, type OdsbrResponse,
 } from './discovery-messages.ts'
 import type { OdsbrConfig } from './odsbr-defaults.ts'
-import { linkKey, type LinkKey, type Path } from './odsbr-types.ts'
+import { linkKey, samePath, type LinkKey, type Path } from './odsbr-types.ts'
 import { listWeight, type WeightEntry } from './weights.ts'
 
 /** Verified signatures remembered, so a response that grew by one hop costs one verification. */
@@ -70,11 +70,17 @@ export interface DiscoveryOptions {
   send(payload: Uint8Array, delayMs: number): void
   /** The source's current weight list (heaviest first, e.g. LinkWeights' list); trimmed to `maxWeightListEntries`. */
   weightList(): WeightEntry[]
+  /** Breaks ties between paths of equal weight at the source: the lower wins (default 0 for all). */
+  suspicion?(path: Path): number
 }
 
 export interface DiscoveryEvents {
-  /** A least-weight path source → dst was found (`path[0]` is this node, the last entry `dst`). */
-  route: (dst: Addr, path: Path, weight: number) => void
+  /**
+   * A least-weight path source → dst was found (`path[0]` is this node, the last entry `dst`).
+   * `spares`: the other verified paths that arrived in the same collection window, lightest first
+   * (at most `MAX_SPARES`), with the weights they had under this discovery's weight list.
+   */
+  route: (dst: Addr, path: Path, weight: number, spares: ReadonlyArray<{ path: Path; weight: number }>) => void
   /** Every attempt timed out without a verified response. */
   unreachable: (dst: Addr) => void
 }
@@ -86,8 +92,19 @@ interface Running {
   attempts: number
   timer: Timer | null
   collect: Timer | null
-  best: { path: Path; weight: number } | null
+  best: Found | null
+  /** Every distinct verified path, in arrival order (bounded by MAX_SPARES + 1). */
+  found: Found[]
 }
+
+interface Found {
+  path: Path
+  weight: number
+  suspicion: number
+}
+
+/** Spare paths a discovery reports besides the best one. */
+export const MAX_SPARES = 8
 
 interface Verified {
   signer: Addr
@@ -123,7 +140,7 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
   discover(dst: Addr): void {
     if (this.closed || this.running.has(dst)) return
     if (!isNodeAddr(dst) || dst === this.o.self) throw new SpinmeshError(ErrorCodes.INVALID_ARGUMENT, `RouteDiscovery: cannot discover a route from ${this.o.self} to ${dst}`)
-    const r: Running = { dst, reqIds: [], attempts: 0, timer: null, collect: null, best: null }
+    const r: Running = { dst, reqIds: [], attempts: 0, timer: null, collect: null, best: null, found: [] }
     this.running.set(dst, r)
     this.sendRequest(r)
   }
@@ -201,14 +218,14 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
     return out
   }
 
-  /** A verified response at the source: keep the lightest path (the first among equals). */
+  /** A verified response at the source: keep the lightest path (among equals the least suspicious, then the first). */
   private consider(r: Running, p: OdsbrResponse, weight: number): void {
-    if (r.best === null || weight < r.best.weight) {
-      const path: Addr[] = [this.o.self]
-      for (let i = p.hops.length - 1; i >= 0; i--) path.push(p.hops[i].node)
-      path.push(p.dst)
-      r.best = { path, weight }
-    }
+    const path: Addr[] = [this.o.self]
+    for (let i = p.hops.length - 1; i >= 0; i--) path.push(p.hops[i].node)
+    path.push(p.dst)
+    const f: Found = { path, weight, suspicion: this.o.suspicion?.(path) ?? 0 }
+    if (r.best === null || lighter(f, r.best)) r.best = f
+    if (r.found.length <= MAX_SPARES && !r.found.some((x) => samePath(x.path, path))) r.found.push(f)
     if (r.collect !== null) return
     r.timer?.cancel()
     r.timer = null
@@ -220,7 +237,10 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
     if (this.closed || this.running.get(r.dst) !== r || r.best === null) return
     this.running.delete(r.dst)
     this.m.routesFound.inc()
-    this.emit('route', r.dst, r.best.path, r.best.weight)
+    const best = r.best
+    const spares = r.found.filter((f) => !samePath(f.path, best.path)).sort((x, y) => x.weight - y.weight || x.suspicion - y.suspicion)
+      .slice(0, MAX_SPARES).map(({ path, weight }) => ({ path, weight }))
+    this.emit('route', r.dst, best.path, best.weight, spares)
   }
 
   // ---- requests --------------------------------------------------------------------------------
@@ -268,11 +288,13 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
     const weight = this.weightAtSelf(p)
     const key = `${p.source}/${p.dst}/${p.reqId}`
     const before = this.responses.get(key)
-    if (before !== undefined && weight >= before) return void this.m.responseHeavier.inc()
+    // A relay passes on only a response lighter than any it passed on; the source also keeps
+    // equal or heavier ones (up to MAX_SPARES + 1 paths) as spares.
+    if (before !== undefined && weight >= before && (r === undefined || r.found.length > MAX_SPARES)) return void this.m.responseHeavier.inc()
     const v = this.verifyResponse(p, from, () => this.onResponse(p, from))
     if (v === 'bad') return void this.m.responseBadSignature.inc()
     if (v === 'pending') return void this.m.verifyPending.inc()
-    remember(this.responses, key, weight, this.o.config.maxFloodMemory)
+    if (before === undefined || weight < before) remember(this.responses, key, weight, this.o.config.maxFloodMemory)
     if (r !== undefined) return this.consider(r, p, weight)
     const signature = this.o.auth.sign(responseHopSignedBytes(p, p.hops.length, self))
     this.m.responsesForwarded.inc()
@@ -338,4 +360,8 @@ function remember<V>(map: Map<string, V>, key: string, value: V, max: number): v
   map.delete(key)
   if (map.size >= max) map.delete(map.keys().next().value as string)
   map.set(key, value)
+}
+
+function lighter(a: Found, b: Found): boolean {
+  return a.weight < b.weight || (a.weight === b.weight && a.suspicion < b.suspicion)
 }

@@ -32,3 +32,8 @@ export function pathLinks(path: Path): LinkKey[] {
  * whose valid ack did not come back; the interval starts at the previous probe, or the source).
  */
 export type PacketOutcome = { kind: 'acked' } | { kind: 'lost'; lostBefore: number }
+
+/** Whether two paths are the same nodes in the same order. */
+export function samePath(a: Path, b: Path): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}

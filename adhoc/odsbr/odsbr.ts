@@ -19,7 +19,8 @@
  * Counters (scope 'odsbr', besides discovery's): dataOriginated, dataForwarded, dataDelivered,
  * dataDuplicates, dataDropped<Reason> (the relayData reasons, plus Filtered, NoKey, BufferFull,
  * Unreachable), acksSent, acksWrapped, ackTimeouts, acksForwarded, acksIgnored, packetsAcked,
- * packetsLost, faults, probesAdded, probesRetired, convictions, rediscoveries.
+ * packetsLost, faults, probesAdded, probesRetired, convictions, rediscoveries, spareRoutesUsed, and the
+ * route-error ones (routeErrorsSent/Forwarded/Accepted/Ignored, routeErrorBadSignature, linkBreaks).
  */
 import { BROADCAST, isNodeAddr, type Addr } from '../../core/addr.ts'
 import { getU32 } from '../../core/bytes.ts'
@@ -43,7 +44,7 @@ import {
 } from './probes.ts'
 import { LinkWeights } from './weights.ts'
 import { MSG_ROUTE_ERROR, decodeRouteError, encodeRouteError, routeErrorSignedBytes } from './route-error.ts'
-import { linkKey, type LinkKey } from './odsbr-types.ts'
+import { linkEnds, linkKey, pathLinks, samePath, type LinkKey } from './odsbr-types.ts'
 import { tryDecode } from '../../core/errors.ts'
 
 /**
@@ -57,6 +58,9 @@ export function odsbrMaxPayload(maxDatagram: number, config: OdsbrConfig): numbe
 
 /** Destinations a node keeps routes and detection state for; the oldest is forgotten first. */
 const MAX_FLOWS = 4096
+
+/** A relay sends at most one ROUTE-ERROR per (source, destination, next hop) in this time. */
+const ROUTE_ERROR_INTERVAL_MS = 250
 
 /** The pairwise-key label of source–probe (and source–destination) keys. */
 export const PROBE_KEY_LABEL = 'odsbr-probe'
@@ -87,6 +91,7 @@ const COUNTERS = [
   'dataOriginated', 'dataForwarded', 'dataDelivered', 'dataDuplicates', 'acksSent', 'acksWrapped', 'ackTimeouts', 'acksForwarded',
   'acksIgnored', 'packetsAcked', 'packetsLost', 'faults', 'probesAdded', 'probesRetired', 'convictions', 'rediscoveries',
   'routeErrorsSent', 'routeErrorsForwarded', 'routeErrorsAccepted', 'routeErrorsIgnored', 'routeErrorBadSignature', 'linkBreaks',
+  'spareRoutesUsed',
 ] as const
 type CounterName = (typeof COUNTERS)[number]
 
@@ -96,6 +101,11 @@ interface Flow {
   path: Path | null
   detector: FaultDetector | null
   buffered: Uint8Array[]
+  /** The other paths of the latest discovery (lightest first) and when it ended. */
+  spares: Array<{ path: Path; weight: number }>
+  sparesAt: number
+  /** Link breaks reported on the current path since its last acked packet, by link. */
+  breaks: Map<LinkKey, number>
 }
 
 /** A packet this node originated, waiting for its ack. */
@@ -107,7 +117,18 @@ interface Pending {
   timer: Timer
 }
 
-export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
+export interface OdsbrEvents {
+  /**
+   * This source weighed a link of its route to `dst` as faulty: `detection` (fault detection
+   * pinned a fault on it; `losses` = μ) or `link-break` (route errors or its own link layer
+   * reported `routeErrorsToBreak` failures on it). `weight` is the link's new weight.
+   */
+  conviction: (e: { dst: Addr; link: LinkKey; cause: 'detection' | 'link-break'; losses: number; weight: number }) => void
+  /** The route to `dst` changed: from a discovery, to a spare path, or none (a rediscovery is running). */
+  'route-change': (e: { dst: Addr; path: Path | null; via: 'discovery' | 'spare' | 'none' }) => void
+}
+
+export class Odsbr extends Emitter<NetProtocolEvents & OdsbrEvents> implements NetProtocol {
   readonly name = 'odsbr'
   readonly address: Addr
   readonly config: OdsbrConfig
@@ -162,8 +183,9 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
       metrics: this.metrics,
       send: (payload, delayMs) => this.later(delayMs, () => this.control.send(BROADCAST, payload)),
       weightList: () => this.weights.list(this.config.maxWeightListEntries),
+      suspicion: (path) => suspicion(this.weights.suspects(), path),
     })
-    this.discovery.on('route', (dst, path) => this.routeFound(dst, path))
+    this.discovery.on('route', (dst, path, _weight, spares) => this.routeFound(dst, path, spares))
     this.discovery.on('unreachable', (dst) => this.unreachable(dst))
     this.control.on('receive', (rx) => this.onControl(rx))
     this.data.on('receive', (rx) => this.onData(rx))
@@ -179,7 +201,7 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     let flow = this.flows.get(dst)
     if (flow === undefined) {
       if (this.flows.size >= MAX_FLOWS) this.flows.delete(this.flows.keys().next().value as Addr) // its pending packets just time out
-      this.flows.set(dst, (flow = { dst, path: null, detector: null, buffered: [] }))
+      this.flows.set(dst, (flow = { dst, path: null, detector: null, buffered: [], spares: [], sparesAt: 0, breaks: new Map() }))
     }
     if (flow.path !== null) return this.sendData(flow, payload)
     if (flow.buffered.length >= this.config.maxBuffered) {
@@ -195,6 +217,14 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
   }
 
   leave(): void {}
+
+  /**
+   * The NetProtocol view of the event names (eventemitter3's typing cannot widen to OdsbrEvents'
+   * extra events); at run time the list may also hold OdsbrEvents names.
+   */
+  override eventNames(): Array<keyof NetProtocolEvents> {
+    return super.eventNames() as Array<keyof NetProtocolEvents>
+  }
 
   /** The route in use to `dst`, if any (tests, status). */
   route(dst: Addr): Path | null {
@@ -265,6 +295,7 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     if (outcome.kind === 'acked') {
       this.m.packetsAcked.inc()
       this.weights.goodPacket()
+      if (flow.path === p.path) flow.breaks.clear()
     } else this.m.packetsLost.inc()
     const detector = flow.detector
     // Outcomes of packets sent on another path, or with another probe list, say nothing now.
@@ -275,20 +306,64 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
       else if (e.kind === 'probe-retired') this.m.probesRetired.inc()
       else {
         this.m.convictions.inc()
-        this.weights.convict(e.link, e.losses)
-        this.m.rediscoveries.inc()
-        this.discovery.discover(flow.dst) // the old path stays in use until a lighter one is found
+        const weight = this.weights.convict(e.link, e.losses)
+        this.emit('conviction', { dst: flow.dst, link: e.link, cause: 'detection', losses: e.losses, weight })
+        return this.reroute(flow, e.link)
       }
     }
   }
 
-  private routeFound(dst: Addr, path: Path): void {
+  /**
+   * The route to `flow.dst` is faulty (a link convicted, or broken). The lightest spare path of
+   * the latest discovery takes over if that discovery is at most `spareRouteMs` old and none of
+   * the spare's links has grown heavier since; otherwise new packets wait (buffered, as before
+   * the first route) for a rediscovery rather than follow the faulty path.
+   */
+  private reroute(flow: Flow, faulty: LinkKey): void {
+    let pick: { path: Path; weight: number } | null = null
+    let pickWeight = Infinity, pickSuspicion = Infinity
+    if (this.scheduler.now() - flow.sparesAt <= this.config.spareRouteMs) {
+      const suspects = this.weights.suspects()
+      const [a, b] = linkEnds(faulty)
+      for (const s of flow.spares) {
+        // Either end of the faulty link may be the culprit: a spare relayed by it waits for a
+        // discovery that weighs it.
+        if (s.path.indexOf(a, 1) > 0 && s.path.indexOf(a, 1) < s.path.length - 1) continue
+        if (s.path.indexOf(b, 1) > 0 && s.path.indexOf(b, 1) < s.path.length - 1) continue
+        let w = 0
+        for (const l of pathLinks(s.path)) w += this.weights.weight(l)
+        if (w > s.weight) continue
+        const sus = suspicion(suspects, s.path)
+        if (w < pickWeight || (w === pickWeight && sus < pickSuspicion)) (pick = s), (pickWeight = w), (pickSuspicion = sus)
+      }
+    }
+    if (pick !== null) {
+      flow.spares = flow.spares.filter((s) => s !== pick)
+      flow.path = pick.path
+      flow.detector = new FaultDetector(pick.path, this.config)
+      flow.breaks.clear()
+      this.m.spareRoutesUsed.inc()
+      this.emit('route-change', { dst: flow.dst, path: pick.path, via: 'spare' })
+      return
+    }
+    flow.path = null
+    flow.detector = null
+    flow.spares = []
+    this.m.rediscoveries.inc()
+    this.emit('route-change', { dst: flow.dst, path: null, via: 'none' })
+    this.discovery.discover(flow.dst)
+  }
+
+  private routeFound(dst: Addr, path: Path, spares: ReadonlyArray<{ path: Path; weight: number }>): void {
     const flow = this.flows.get(dst)
     if (flow === undefined) return
-    const same = flow.path !== null && flow.path.length === path.length && flow.path.every((a, i) => a === path[i])
-    if (!same) {
+    flow.spares = [...spares]
+    flow.sparesAt = this.scheduler.now()
+    if (flow.path === null || !samePath(flow.path, path)) {
+      flow.breaks.clear()
       flow.path = path
       flow.detector = new FaultDetector(path, this.config)
+      this.emit('route-change', { dst, path, via: 'discovery' })
     }
     const queued = flow.buffered
     flow.buffered = []
@@ -419,12 +494,12 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     if (i === 0) {
       // Only a failure on the route in use says anything (frames of an old route may still fail).
       const route = this.flows.get(d.dst)?.path
-      if (route && route.length === d.path.length && route.every((a, j) => a === d.path[j])) this.routeBroken(d.dst, linkKey(this.address, to))
+      if (route && samePath(route, d.path)) this.routeBroken(d.dst, linkKey(this.address, to))
       return
     }
     const key = `${d.source}/${d.dst}/${to}`
     const last = this.errorsSent.get(key)
-    if (last !== undefined && this.scheduler.now() - last < 1000) return
+    if (last !== undefined && this.scheduler.now() - last < ROUTE_ERROR_INTERVAL_MS) return
     if (this.errorsSent.size >= 1024) this.errorsSent.delete(this.errorsSent.keys().next().value as string)
     this.errorsSent.delete(key)
     this.errorsSent.set(key, this.scheduler.now())
@@ -471,15 +546,21 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     this.routeBroken(e.dst, linkKey(e.reporter, e.next))
   }
 
-  /** A link of the route to `dst` broke: it is weighed as faulty and the route rediscovered. */
+  /**
+   * A link of the route to `dst` failed a frame. After `routeErrorsToBreak` failures with no acked
+   * packet between (one lost frame is usually congestion) it is weighed as faulty and the flow
+   * reroutes.
+   */
   private routeBroken(dst: Addr, link: LinkKey): void {
     const flow = this.flows.get(dst)
     if (flow === undefined || flow.path === null) return
-    this.weights.convict(link, 1)
-    flow.path = null
-    flow.detector = null
-    this.m.rediscoveries.inc()
-    this.discovery.discover(dst)
+    const n = (flow.breaks.get(link) ?? 0) + 1
+    flow.breaks.set(link, n)
+    if (n < this.config.routeErrorsToBreak) return
+    flow.breaks.clear()
+    const weight = this.weights.convict(link, 1)
+    this.emit('conviction', { dst, link, cause: 'link-break', losses: 1, weight })
+    this.reroute(flow, link)
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -499,6 +580,13 @@ export class Odsbr extends Emitter<NetProtocolEvents> implements NetProtocol {
     })
     this.timers.add(t)
   }
+}
+
+/** Convicted links touching the relays of `path` (its source and destination are trusted). */
+function suspicion(suspects: Map<Addr, number>, path: Path): number {
+  let n = 0
+  for (let i = 1; i < path.length - 1; i++) n += suspects.get(path[i]) ?? 0
+  return n
 }
 
 /** 'wrong-previous-hop' → 'WrongPreviousHop'. */

@@ -147,6 +147,19 @@ export class LinkWeights {
     })
   }
 
+  /**
+   * Convicted links (above base weight) per node at either end. A node on several convicted links
+   * is likely the faulty one; the source breaks ties between equally light paths with this.
+   */
+  suspects(): Map<Addr, number> {
+    const out = new Map<Addr, number>()
+    for (const [key, t] of this.links) {
+      if (t.weight <= this.base) continue
+      for (const n of linkEnds(key)) out.set(n, (out.get(n) ?? 0) + 1)
+    }
+    return out
+  }
+
   /** Drop the lightest, least recently convicted link to make room. */
   private evictOne(): void {
     let victim: LinkKey | undefined

@@ -124,7 +124,8 @@ function convictionSection(a: Analysis): string[] {
     paragraph(intro),
     table(['model', 'fraction', 'seeds', 'convictions (Σ seeds)', 'true', 'false', 'fault detection true / false', 'link break true / false', "'convictions' counter", 'weight lists at end true / false'], convictionRows(a)),
     paragraph(`A conviction is true when one end of the convicted link is an adversary, false otherwise; counted by ${cand}'s sources as they happen (every conviction, its link and its cause). ` +
-      'With movement most false convictions are links that broke while in use: ODSBR cannot tell a broken link from a dropping one and convicts it — benign faults, by design; their weight is drained again by good packets. ' +
+      'Link breaks are links whose own end reported failed frames (ROUTE-ERRORs, or the source\'s link layer): with movement, almost all links that broke while in use — weighed and routed around by design, their weight drained again by good packets. ' +
+      'False convictions by fault detection are honest links that lost τ or a burst of packets (congestion, or a break the link layer did not report). ' +
       'Weight lists at end: (source, link) pairs still above base weight when the run ends (rehabilitated links have left them).'),
   ]
 }

@@ -6,20 +6,10 @@ import { join } from 'node:path'
 import { analyse, findCell, summariseCell, type RunKeys } from './odsbr-analysis.ts'
 import { renderReport } from './odsbr-report.ts'
 import { odsbr, plan, runOdsbrReproduction, type OdsbrReproOptions } from './odsbr.ts'
+import { tinyByzantine } from '../tiny-byzantine.ts'
 
 // 14 nodes, 3 flows for 20 s: each run takes a fraction of a second.
-const text = `
-name: tiny-byzantine
-duration: 20
-nodes: { count: 14, placement: uniform }
-field: { width: 700, height: 300 }
-radio: { range: 250 }
-mobility: { model: random-waypoint, minSpeed: 1, maxSpeed: 5, pause: 0 }
-link: { beaconIntervalMs: 0 }
-protocol: odsbr
-traffic: [{ pattern: unicast, flows: 3, start: [2, 4], stop: 19, rate: 4, size: 128 }]
-adversaries: [{ model: blackhole, fraction: 0.1 }]
-`
+const text = tinyByzantine({ duration: 20, fraction: 0.1 })
 
 const tf = (t: number, f: number) => ({ total: t + f, true: t, false: f })
 

@@ -128,7 +128,7 @@ export const odsbr: Reproduction = {
       pass: v.pass,
       verdict: `${v.pass ? 'PASS' : 'FAIL'}: ${cand} keeps ≥ ${v.bar} of its adversary-free PDR at ${v.rows.filter((r) => r.pass).length} of ${v.rows.length} black-hole fractions ` +
         `(ratios ${v.rows.map((r) => r.odsbrRatio?.toFixed(2) ?? '—').join('/')})` +
-        (free?.convictions ? `; ${free.convictions.false} false convictions in ${free.runs} adversary-free runs` : ''),
+        (free?.convictions ? `; adversary-free (${free.runs} runs): ${free.convictions.detection.false} false convictions by fault detection, ${free.convictions.linkBreak.false} broken links weighed` : ''),
       wallSeconds,
     }
   },
