@@ -74,6 +74,8 @@ interface Interval {
   to: number
   counter: number
   window: LossWindow
+  /** Cut out by a burst that probed every node: judged on its loss rate only over a full window. */
+  probeAll: boolean
 }
 
 export class FaultDetector {
@@ -160,7 +162,11 @@ export class FaultDetector {
     iv.window.record(true)
     const w = iv.window
     const burst = this.burst > 0 && w.run >= this.burst
-    if (!burst && (w.count < this.minPackets || w.lost / w.count < this.tau)) return []
+    // An interval cut out by a burst is one of many judged at once: its loss rate counts only over
+    // a full window, or one ordinary loss early on would convict an honest link (the burst rule
+    // still applies from its first packet).
+    const judgedFrom = iv.probeAll ? this.windowSize : this.minPackets
+    if (!burst && (w.count < judgedFrom || w.lost / w.count < this.tau)) return []
     const mu = w.lost
     const events: DetectionEvent[] = [{ kind: 'fault', interval: [iv.from, iv.to], losses: mu }]
     if (iv.to - iv.from === 1) {
@@ -175,13 +181,14 @@ export class FaultDetector {
     if (burst && this.probeAllOnBurst) for (let i = iv.from + 1; i < iv.to; i++) cuts.push(i)
     else cuts.push(Math.floor((iv.from + iv.to) / 2))
     const parts = [iv.from, ...cuts, iv.to]
-    this.ivs.splice(k, 1, ...cuts.concat(iv.to).map((to, i) => this.fresh(parts[i], to, counter)))
+    const probeAll = cuts.length > 1
+    this.ivs.splice(k, 1, ...cuts.concat(iv.to).map((to, i) => ({ ...this.fresh(parts[i], to, counter), probeAll })))
     this.epochValue++
     for (const index of cuts) events.push({ kind: 'probe-added', index })
     return events
   }
 
   private fresh(from: number, to: number, counter: number): Interval {
-    return { from, to, counter, window: new LossWindow(this.windowSize) }
+    return { from, to, counter, window: new LossWindow(this.windowSize), probeAll: false }
   }
 }

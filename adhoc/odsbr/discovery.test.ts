@@ -4,7 +4,7 @@ import { BROADCAST, type Addr } from '../../core/addr.ts'
 import { Proto } from '../protocols.ts'
 import { testNetwork, type TestNetwork } from '../test-network.ts'
 import { decodeDiscovery, encodeRequest, encodeResponse, type OdsbrRequest, type OdsbrResponse, type WeightEntry } from './discovery-messages.ts'
-import { RouteDiscovery } from './discovery.ts'
+import { MAX_SPARE_CHECKS, RouteDiscovery } from './discovery.ts'
 import { validateOdsbrConfig, type OdsbrConfig } from './odsbr-defaults.ts'
 import type { Path } from './odsbr-types.ts'
 
@@ -193,6 +193,30 @@ test('RESPONSE with a forged, reordered or removed hop: dropped at the next hop 
   net.inject(4, encodeResponse(captured))
   net.scheduler.run({ until: net.scheduler.now() + 200 })
   assert.is(net.count('responseWrongSender', 2), 1)
+})
+
+test('the source verifies at most MAX_SPARE_CHECKS equal or heavier responses per discovery', () => {
+  // 1-2-3 plus nodes 4..40 with certificates but no links. Node 2 (Byzantine) answers the
+  // discovery with many made-up heavier paths 1-2-X-3: each is a new path, each signature bad.
+  const net = odsbrNet(40, [[1, 2], [2, 3]], { config: { responseCollectMs: 5_000 } })
+  let genuine: OdsbrResponse | undefined
+  net.links[0].port(Proto.ODSBR).on('receive', (rx) => {
+    const m = decodeDiscovery(rx.payload)
+    if (m.type === 'response') genuine ??= m
+  })
+  net.nodes[0].discover(3)
+  net.scheduler.run({ until: net.scheduler.now() + 500 })
+  assert.ok(genuine !== undefined, 'the genuine response arrived and the source is collecting')
+  for (let x = 4; x <= 40; x++) {
+    const fake = { ...genuine, hops: [{ node: x, signature: new Uint8Array(64).fill(x) }, ...genuine.hops] }
+    net.inject(2, encodeResponse(fake))
+  }
+  net.inject(2, encodeResponse(genuine)) // the same path again: dropped before verification
+  net.scheduler.run({ until: net.scheduler.now() + 500 })
+  assert.is(net.count('responseBadSignature', 1), MAX_SPARE_CHECKS)
+  assert.is(net.count('responseHeavier', 1), 37 - MAX_SPARE_CHECKS + 1)
+  net.scheduler.run({ until: net.scheduler.now() + 6_000 })
+  assert.equal(net.routes.map((r) => [r.path, r.spares]), [[[1, 2, 3], []]])
 })
 
 test('cutting the last hops (a "virtual link") is not detected by discovery, as the paper says', () => {

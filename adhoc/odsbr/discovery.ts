@@ -95,6 +95,8 @@ interface Running {
   best: Found | null
   /** Every distinct verified path, in arrival order (bounded by MAX_SPARES + 1). */
   found: Found[]
+  /** Equal or heavier responses verified so far (bounded by MAX_SPARE_CHECKS). */
+  spareChecks: number
 }
 
 interface Found {
@@ -105,6 +107,8 @@ interface Found {
 
 /** Spare paths a discovery reports besides the best one. */
 export const MAX_SPARES = 8
+/** Equal or heavier responses the source verifies per discovery, looking for spares. */
+export const MAX_SPARE_CHECKS = 2 * MAX_SPARES
 
 interface Verified {
   signer: Addr
@@ -140,7 +144,7 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
   discover(dst: Addr): void {
     if (this.closed || this.running.has(dst)) return
     if (!isNodeAddr(dst) || dst === this.o.self) throw new SpinmeshError(ErrorCodes.INVALID_ARGUMENT, `RouteDiscovery: cannot discover a route from ${this.o.self} to ${dst}`)
-    const r: Running = { dst, reqIds: [], attempts: 0, timer: null, collect: null, best: null, found: [] }
+    const r: Running = { dst, reqIds: [], attempts: 0, timer: null, collect: null, best: null, found: [], spareChecks: 0 }
     this.running.set(dst, r)
     this.sendRequest(r)
   }
@@ -288,9 +292,14 @@ export class RouteDiscovery extends Emitter<DiscoveryEvents> {
     const weight = this.weightAtSelf(p)
     const key = `${p.source}/${p.dst}/${p.reqId}`
     const before = this.responses.get(key)
-    // A relay passes on only a response lighter than any it passed on; the source also keeps
-    // equal or heavier ones (up to MAX_SPARES + 1 paths) as spares.
-    if (before !== undefined && weight >= before && (r === undefined || r.found.length > MAX_SPARES)) return void this.m.responseHeavier.inc()
+    // A relay passes on only a response lighter than any it passed on; the source also verifies
+    // equal or heavier ones as spares, at most MAX_SPARE_CHECKS per discovery (a relay could send
+    // any number of them) and never a path it has already.
+    if (before !== undefined && weight >= before) {
+      if (r === undefined || r.found.length > MAX_SPARES || r.spareChecks >= MAX_SPARE_CHECKS) return void this.m.responseHeavier.inc()
+      if (r.found.some((f) => sameResponsePath(f.path, p))) return void this.m.responseHeavier.inc()
+      r.spareChecks++
+    }
     const v = this.verifyResponse(p, from, () => this.onResponse(p, from))
     if (v === 'bad') return void this.m.responseBadSignature.inc()
     if (v === 'pending') return void this.m.verifyPending.inc()
@@ -364,4 +373,12 @@ function remember<V>(map: Map<string, V>, key: string, value: V, max: number): v
 
 function lighter(a: Found, b: Found): boolean {
   return a.weight < b.weight || (a.weight === b.weight && a.suspicion < b.suspicion)
+}
+
+/** Whether `path` (source first) is the path response `p` describes (its hops reversed, then dst). */
+function sameResponsePath(path: Path, p: OdsbrResponse): boolean {
+  const n = p.hops.length
+  if (path.length !== n + 2 || path[n + 1] !== p.dst) return false
+  for (let i = 0; i < n; i++) if (path[i + 1] !== p.hops[n - 1 - i].node) return false
+  return true
 }

@@ -74,6 +74,33 @@ test('a black hole on the lightest path is convicted (one of its links) and rout
   assert.is(late, 50, 'after the conviction every packet arrives')
 })
 
+test('after a conviction the spare through neither end of the convicted link takes over, even if heavier', () => {
+  // 1→9 over 1-2-3-9 (3 is a black hole), 1-4-3-9 (also through 3) and 1-5-6-7-9 (longer).
+  const pairs: Array<[number, number]> = [[1, 2], [2, 3], [3, 9], [1, 4], [4, 3], [1, 5], [5, 6], [6, 7], [7, 9]]
+  const t = odsbrNet(9, pairs, { filter: (id) => (id === 3 ? () => false : undefined) })
+  const changes: string[] = []
+  t.nodes[0].on('route-change', (e) => changes.push(`${e.via} ${e.path?.join('-') ?? ''}`))
+  t.stream(1, 9, 40)
+  t.run(3000)
+  assert.equal(changes.length, 2, changes.join(' | '))
+  assert.match(changes[0], /^discovery 1-[24]-3-9$/)
+  assert.is(changes[1], 'spare 1-5-6-7-9', 'the lighter spare 1-x-3-9 is relayed by 3, an end of the convicted link')
+  assert.is(t.total('rediscoveries'), 0)
+})
+
+test('a spare with a link convicted since its discovery is not used', () => {
+  // 1→9: A = 1-2-3-9 (3 drops), B = 1-6-5-8-9 (5 drops), C = 1-7-10-2-3-9 (holds A's link 2-3).
+  // A's 2-3 is convicted → B (C goes through 2 and 3); B's 6-5 is convicted → C has no end of 6-5
+  // but its 2-3 weighs more than when it was discovered: a new discovery runs instead.
+  const pairs: Array<[number, number]> = [[1, 2], [2, 3], [3, 9], [1, 6], [6, 5], [5, 8], [8, 9], [1, 7], [7, 10], [10, 2]]
+  const t = odsbrNet(10, pairs, { filter: (id) => (id === 3 || id === 5 ? () => false : undefined) })
+  const changes: string[] = []
+  t.nodes[0].on('route-change', (e) => changes.push(`${e.via} ${e.path?.join('-') ?? ''}`))
+  t.stream(1, 9, 40)
+  t.run(3000)
+  assert.equal(changes.slice(0, 3), ['discovery 1-2-3-9', 'spare 1-6-5-8-9', 'none '])
+})
+
 test('a broken link: the relay sends signed route errors, the source reroutes after the second', () => {
   // 1-2-4 and 1-3-5-4: the route goes through 2; then the 2-4 link breaks.
   const t = odsbrNet(5, [[1, 2], [2, 4], [1, 3], [3, 5], [5, 4]])

@@ -543,6 +543,8 @@ export class Odsbr extends Emitter<NetProtocolEvents & OdsbrEvents> implements N
     // (or the destination) at or after `next`.
     const lostBefore = [...p.probes, p.path.length - 1].find((i) => i >= k + 1)!
     this.settle(e.counter, { kind: 'lost', lostBefore })
+    // That loss may have convicted a link and rerouted already: the error is about the old path.
+    if (flow.path !== p.path) return
     this.routeBroken(e.dst, linkKey(e.reporter, e.next))
   }
 
