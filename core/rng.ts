@@ -14,18 +14,23 @@ export interface Rng {
   int(n: number): number
 }
 
-/** 32-bit string hash (FNV-1a followed by a murmur3 finaliser). */
+/** murmur3's 32-bit finaliser: a bijection on u32 with full avalanche. */
+export function mix32(x: number): number {
+  x ^= x >>> 16
+  x = Math.imul(x, 0x85ebca6b)
+  x ^= x >>> 13
+  x = Math.imul(x, 0xc2b2ae35)
+  x ^= x >>> 16
+  return x >>> 0
+}
+
+/** 32-bit string hash (FNV-1a followed by the murmur3 finaliser). */
 function hash32(s: string, h = 0x811c9dc5): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return mix32(h)
 }
 
 export class SeededRng implements Rng {

@@ -38,6 +38,8 @@ export interface DeliveryStats {
 /** The first deliveries of one flow at one receiver. */
 class Stream {
   readonly seqs = new Set<number>()
+  /** Sum of first-delivery latencies, ms. */
+  latencySum = 0
   last = NaN
   /** Inter-arrival times seen, their running mean and sum of squared deviations (Welford). */
   gaps = 0
@@ -99,7 +101,7 @@ export class DeliveryCollector {
     if (flow === undefined) throw new RangeError(`collector: packet sent on unknown flow ${flowId}`)
     this.sentAt.get(flowId)![seq] = at
     this.packetsSent++
-    for (const r of flow.receivers) this.expectedBy.set(r, this.expectedBy.get(r)! + 1)
+    for (const r of flow.receivers) if (flow.wants === undefined || flow.wants(r, seq)) this.expectedBy.set(r, this.expectedBy.get(r)! + 1)
   }
 
   /**
@@ -111,7 +113,8 @@ export class DeliveryCollector {
     if (!h) return undefined
     const stream = this.streams.get(h.flow)?.get(receiver)
     const sentAt = this.sentAt.get(h.flow)?.[h.seq]
-    if (!stream || sentAt === undefined) {
+    const wants = this.flows.get(h.flow)?.wants
+    if (!stream || sentAt === undefined || (wants !== undefined && !wants(receiver, h.seq))) {
       this.stray++
       return undefined
     }
@@ -123,6 +126,7 @@ export class DeliveryCollector {
     stream.arrive(at)
     this.deliveredBy.set(receiver, this.deliveredBy.get(receiver)! + 1)
     const latency = at - sentAt
+    stream.latencySum += latency
     this.latency.record(latency)
     if (recovered) {
       this.recovered++
@@ -130,6 +134,19 @@ export class DeliveryCollector {
     }
     this.onFirst?.(receiver, h.flow, h.seq, at)
     return latency
+  }
+
+  /** The flows added, in id order. */
+  flowList(): Flow[] {
+    return [...this.flows.values()]
+  }
+
+  /** First deliveries of flow `flowId` at `receiver`, with their mean latency (null when none), and packets sent on the flow. */
+  receiverStats(flowId: number, receiver: Addr): { delivered: number; meanLatencyMs: number | null; sent: number } {
+    const st = this.streams.get(flowId)?.get(receiver)
+    const sent = this.sentAt.get(flowId)?.filter((t) => t !== undefined).length ?? 0
+    if (st === undefined) return { delivered: 0, meanLatencyMs: null, sent }
+    return { delivered: st.seqs.size, meanLatencyMs: st.seqs.size ? st.latencySum / st.seqs.size : null, sent }
   }
 
   get sentPackets(): number {

@@ -7,6 +7,7 @@
 import type { DeliveryStats } from './collector.ts'
 import { classifyLosses, type LossReasons } from './loss-reasons.ts'
 import { odsbrMetrics, type OdsbrMetrics } from './odsbr-metrics.ts'
+import { gossipMetrics, type GravitationalMember, type PbcastMetrics } from './gossip-metrics.ts'
 import type { Simulation } from './runner.ts'
 import { treeStats, type GroupTreeStats } from './tree-metrics.ts'
 
@@ -48,6 +49,10 @@ export interface MetricsResult {
   trees?: GroupTreeStats[]
   /** ODSBR convictions (true/false), overhead by message kind, time to route around; only when protocol is odsbr (odsbr-metrics.ts). */
   odsbr?: OdsbrMetrics
+  /** Per-member load of bimodal multicast; protocol pbcast or gravitational (gossip-metrics.ts). */
+  pbcast?: PbcastMetrics
+  /** Per (node, feed): rating, share received, load, latency; protocol gravitational (gossip-metrics.ts). */
+  gravitational?: { members: GravitationalMember[] }
 }
 
 /** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
@@ -87,6 +92,7 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
   const agv = (name: string) => ag?.[name] ?? 0
   const gossipMessages = agv('walkHops') + agv('cachedSent') + agv('repliesSent')
   const odsbr = sim.scenario.protocol === 'odsbr' ? odsbrMetrics(sim, d.delivered) : null
+  const gossipM = gossipMetrics(sim, d.delivered, sim.groups)
   return {
     scenario: sim.scenario.name,
     seed: sim.seed,
@@ -145,5 +151,6 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     histograms: roundHistograms(m.histogramTotals()),
     ...(trees ? { trees } : {}),
     ...(odsbr ? { odsbr } : {}),
+    ...(gossipM ? gossipM : {}),
   }
 }

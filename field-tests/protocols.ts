@@ -30,6 +30,7 @@ import { attachReplyForger } from '../adhoc/aodv/control.ts'
 import type { AdversaryBehaviour, ForwardCandidate } from './adversaries.ts'
 import type { SecurityMode } from '../crypto/security-defaults.ts'
 import type { NodeSecurity } from '../crypto/sim-network.ts'
+import { gravitationalEntry, pbcastEntry } from './gossip-protocols.ts'
 
 export interface ProtocolContext {
   id: Addr
@@ -42,6 +43,18 @@ export interface ProtocolContext {
   adversary?: AdversaryBehaviour
   /** The node's keys and authenticators in an `authenticated` network; absent in an `open` one. */
   security?: NodeSecurity
+  securityMode: SecurityMode
+  linkConfig: LinkConfig
+  /** Multicast groups of the scenario's traffic: members, ratings (gravitational) and publishers. */
+  groups: ScenarioGroups
+  /** A node's position in the field now (metres). */
+  position(id: Addr): { x: number; y: number }
+}
+
+export interface ScenarioGroups {
+  members: ReadonlyMap<Addr, readonly Addr[]>
+  ratings: ReadonlyMap<Addr, ReadonlyMap<Addr, number>>
+  publishers: ReadonlyMap<Addr, readonly Addr[]>
 }
 
 export interface ProtocolEntry {
@@ -50,6 +63,13 @@ export interface ProtocolEntry {
   /** Largest application payload one packet carries over this link configuration and security mode, bytes. */
   maxPayload(link: LinkConfig, security: SecurityMode): number
   create(ctx: ProtocolContext): NetProtocol
+  /** Membership comes from the scenario's groups (ctx.groups), so the runner does not call join. */
+  directory?: boolean
+  /**
+   * Whether a receiver expects a packet of flow (from, group): gravitational gossip delivers only
+   * the packets in a receiver's audience. Absent: every receiver expects every packet.
+   */
+  wants?(config: unknown, ratings: ReadonlyMap<Addr, number>, from: Addr, group: Addr): (receiver: Addr, seq: number) => boolean
 }
 
 interface ProtocolClass<C> {
@@ -158,6 +178,8 @@ export const PROTOCOLS: Readonly<Record<string, ProtocolEntry>> = {
     ...entry('odsbr', Odsbr, validateOdsbrConfig, () => 0),
     maxPayload: (link) => odsbrMaxPayload(link.maxDatagram, validateOdsbrConfig({})),
   },
+  pbcast: pbcastEntry,
+  gravitational: gravitationalEntry,
 }
 
 export function protocolEntry(name: string): ProtocolEntry {

@@ -22,6 +22,7 @@ import { buildMetricsResult, type MetricsResult } from './metrics-result.ts'
 import { resolveLayers } from './layers.ts'
 import type { Scenario } from './scenario.ts'
 import { buildFlows, decodeAppHeader, startFlow } from './traffic.ts'
+import type { ScenarioGroups } from './protocols.ts'
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -46,6 +47,8 @@ export interface Simulation {
   connectivity?: ConnectivitySampler
   adversaries: Addr[]
   flows: number
+  /** Multicast groups of the traffic: members, ratings (gravitational), publishers. */
+  groups: ScenarioGroups
   /** Receives app-send/app-deliver events when a trace is attached (field-tests/trace.ts). */
   traceApp?: (event: Record<string, unknown>) => void
 }
@@ -98,7 +101,13 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   for (let id = 1; id <= n; id++) medium.addNode(id, mobility(scenario, id, start[id - 1], rng))
   for (const l of scenario.links) medium.setLinkDown(l.a, l.b, l.down[0] * 1000, l.down[1] * 1000)
 
-  const { flows, members } = buildFlows(scenario.traffic, n, scenario.duration, rng)
+  const { flows, members, ratings } = buildFlows(scenario.traffic, n, scenario.duration, rng)
+  const publishers = new Map<Addr, Addr[]>()
+  for (const f of flows) if (f.pattern === 'multicast') publishers.set(f.dst, [...(publishers.get(f.dst) ?? []), f.from])
+  const groups = { members, ratings, publishers }
+  if (layers.protocol.wants) {
+    for (const f of flows) if (f.pattern === 'multicast') f.wants = layers.protocol.wants(layers.protocolConfig, ratings.get(f.dst) ?? new Map(), f.from, f.dst)
+  }
   const trusted = new Set<Addr>()
   for (const f of flows) {
     trusted.add(f.from)
@@ -113,7 +122,7 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   const protocols = new Map<Addr, NetProtocol>()
   const holders = new HolderLog()
   const collector = new DeliveryCollector({ onFirstDelivery: (node, flow, seq, at) => holders.held(node, flow, seq, at) })
-  const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, holders, adversaries: [...adversaries.keys()], flows: flows.length }
+  const sim: Simulation = { scenario, seed, scheduler, medium, metrics, links, protocols, collector, holders, adversaries: [...adversaries.keys()], flows: flows.length, groups }
   for (let id = 1; id <= n; id++) {
     const security = network?.node(id)
     const link = new LinkLayer({
@@ -125,7 +134,10 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
       config: layers.link,
       auth: security?.link,
     })
-    const proto = layers.protocol.create({ id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id), security })
+    const proto = layers.protocol.create({
+      id, link, scheduler, rng: rng.fork('protocol', id), metrics, config: layers.protocolConfig, adversary: adversaries.get(id), security,
+      securityMode: layers.security.config.mode, linkConfig: layers.link, groups, position: (node) => medium.position(node),
+    })
     proto.on('deliver', (d) => {
       const latencyMs = collector.delivered(id, d.payload, d.at, d.recovered === true)
       if (sim.traceApp) {
@@ -145,7 +157,7 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
     links.set(id, link)
     protocols.set(id, proto)
   }
-  for (const [group, ids] of members) for (const id of ids) protocols.get(id)!.join(group)
+  if (!layers.protocol.directory) for (const [group, ids] of members) for (const id of ids) protocols.get(id)!.join(group)
 
   for (const flow of flows) {
     collector.addFlow(flow)

@@ -49,6 +49,19 @@ const trafficSchema = z
     senders: z.int().min(1).default(1),
     /** multicast: members of the group (random nodes), or an explicit list. */
     receivers: z.union([z.int().min(1), z.array(nodeId).min(1)]).default(10),
+    /**
+     * multicast under `protocol: gravitational`: each receiver's rating for the group (the share of
+     * the feed it asks for, in (0, 1]): `{ min, max }` drawn uniformly per receiver, or a list given
+     * to the receivers in order (cycled). Without it every receiver is rated 1.
+     */
+    ratings: z.union([z.strictObject({ min: pos.max(1), max: pos.max(1) }), z.array(pos.max(1)).min(1)]).optional(),
+    /** multicast with ratings: the first `fullRated` receivers (a contract's path) are rated 1. */
+    fullRated: z.int().min(0).default(0),
+    /**
+     * multicast: make `groups` such feeds, on groups group … group + groups − 1, each with its own
+     * random senders and receivers (explicit `from`/`receivers` lists are shared).
+     */
+    groups: z.int().min(1).max(1000).default(1),
     start: timeOrRange.default(0),
     /** Stop time, s; default the scenario duration. */
     stop: nonNeg.optional(),
@@ -183,6 +196,12 @@ function crossCheck(s: Scenario): void {
     else if (t.pattern === 'multicast' && t.receivers > n) {
       throw new ConfigError(`${p}.receivers`, `asks for ${t.receivers} receivers but there are only ${n} nodes`)
     }
+    if (t.ratings !== undefined && t.pattern !== 'multicast') throw new ConfigError(`${p}.ratings`, 'only multicast traffic has ratings')
+    if (t.ratings !== undefined && s.protocol !== 'gravitational') throw new ConfigError(`${p}.ratings`, `only protocol gravitational uses ratings (protocol is ${s.protocol})`)
+    if (t.ratings !== undefined && !Array.isArray(t.ratings) && t.ratings.min > t.ratings.max) {
+      throw new ConfigError(`${p}.ratings.min`, `(${t.ratings.min}) is above ratings.max (${t.ratings.max})`)
+    }
+    if (t.group + t.groups > BROADCAST - GROUP_BASE) throw new ConfigError(`${p}.groups`, 'runs past the last group number')
     if (t.pattern === 'unicast' && n < 2) throw new ConfigError(`${p}.pattern`, 'unicast needs at least 2 nodes')
     if (t.pattern === 'unicast' && t.from !== undefined && t.to !== undefined && [t.from].flat().includes(t.to)) {
       throw new ConfigError(`${p}.to`, 'is also the sender')

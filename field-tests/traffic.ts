@@ -42,15 +42,21 @@ export interface Flow {
   stopMs: number
   intervalMs: number
   size: number
+  /**
+   * Whether `receiver` is expected to get packet `seq` (gravitational gossip: only the packets in
+   * its audience, PROTOCOLS.md §6); absent: every receiver expects every packet.
+   */
+  wants?: (receiver: Addr, seq: number) => boolean
 }
 
-/** Distinct random picks from 1..n, excluding `exclude`. */
-function pickNodes(rng: SeededRng, n: number, k: number, exclude: ReadonlySet<number>, path: string): number[] {
+/** Distinct random picks from 1..n, excluding `exclude`; sorted, or in draw order. */
+function pickNodes(rng: SeededRng, n: number, k: number, exclude: ReadonlySet<number>, path: string, sorted = true): number[] {
   const pool: number[] = []
   for (let id = 1; id <= n; id++) if (!exclude.has(id)) pool.push(id)
   if (pool.length < k) throw new ConfigError(path, `needs ${k} distinct nodes but only ${pool.length} are available`)
   rng.shuffle(pool)
-  return pool.slice(0, k).sort((a, b) => a - b)
+  const out = pool.slice(0, k)
+  return sorted ? out.sort((a, b) => a - b) : out
 }
 
 /** Expand traffic specs into flows. Multicast entries also return the group memberships to set up. */
@@ -59,9 +65,10 @@ export function buildFlows(
   nodes: number,
   durationS: number,
   rng: SeededRng,
-): { flows: Flow[]; members: Map<Addr, Addr[]> } {
+): { flows: Flow[]; members: Map<Addr, Addr[]>; ratings: Map<Addr, Map<Addr, number>> } {
   const flows: Flow[] = []
   const members = new Map<Addr, Addr[]>()
+  const ratings = new Map<Addr, Map<Addr, number>>()
   specs.forEach((spec, i) => {
     const r = rng.fork('traffic', i)
     const path = `traffic.${i}`
@@ -92,20 +99,37 @@ export function buildFlows(
         add(s, BROADCAST, all)
       }
     } else {
-      const group = groupAddr(spec.group)
-      const receivers = Array.isArray(spec.receivers)
-        ? [...new Set(spec.receivers)].sort((a, b) => a - b)
-        : pickNodes(r, nodes, spec.receivers, new Set(), `${path}.receivers`)
-      const known = members.get(group) ?? []
-      members.set(group, [...new Set([...known, ...receivers])].sort((a, b) => a - b))
-      const from = senders ?? pickNodes(r, nodes, spec.senders, new Set(), `${path}.senders`)
-      for (const s of from) add(s, group, [])
+      for (let g = 0; g < spec.groups; g++) {
+        const group = groupAddr(spec.group + g)
+        // Kept in draw order: the first `fullRated` receivers stand for a contract's path.
+        const receivers = Array.isArray(spec.receivers) ? [...new Set(spec.receivers)] : pickNodes(r, nodes, spec.receivers, new Set(), `${path}.receivers`, false)
+        const from = senders ?? pickNodes(r, nodes, spec.senders, new Set(), `${path}.senders`)
+        const known = members.get(group) ?? []
+        members.set(group, [...new Set([...known, ...receivers])].sort((a, b) => a - b))
+        const rated = ratings.get(group) ?? new Map<Addr, number>()
+        ratings.set(group, rated)
+        receivers.forEach((id, k) => {
+          const rating = ratingOf(spec, k, r)
+          rated.set(id, Math.max(rated.get(id) ?? 0, rating))
+        })
+        for (const s of from) {
+          rated.set(s, 1) // a publisher holds its own feed
+          add(s, group, [])
+        }
+      }
     }
   })
   // A multicast packet is expected at every member of its group but the sender, whichever traffic
   // entry made them members (PROTOCOLS.md: per receiver, summed).
   for (const f of flows) if (f.pattern === 'multicast') f.receivers = members.get(f.dst)!.filter((id) => id !== f.from)
-  return { flows, members }
+  return { flows, members, ratings }
+}
+
+/** The rating of the k-th receiver (in draw order) of a multicast entry. */
+function ratingOf(spec: TrafficSpec, k: number, rng: SeededRng): number {
+  if (spec.ratings === undefined || k < spec.fullRated) return 1
+  if (Array.isArray(spec.ratings)) return spec.ratings[(k - spec.fullRated) % spec.ratings.length]
+  return spec.ratings.min + rng.float() * (spec.ratings.max - spec.ratings.min)
 }
 
 /**

@@ -1,2 +1,2 @@
-// Public API of runtime/: nothing yet (see README.md for what this folder will own).
-export {}
+// Public API of runtime/ (see README.md).
+export { UdpDatagrams, type UdpDatagramsOptions } from './udp-datagrams.ts'
