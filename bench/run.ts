@@ -64,6 +64,8 @@ console.log('link layer with authentication ...')
 // In a fresh process, like the scenarios: after the crypto section's pure-JS runs this process's
 // heap and JIT state cost the per-packet path up to a quarter of its throughput.
 const linkAuthSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/link-auth.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+console.log('feed samples through gravitational gossip ...')
+const gossipSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/gossip.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
 
 /**
  * The ns-3 reference (bench/ns3/run.sh writes it; needs ns-3 installed): the same scenario at the
@@ -113,6 +115,7 @@ ${ns3Reference()}
   time.
 
 ${cryptoSection}
-${linkAuthSection}`
+${linkAuthSection}
+${gossipSection}`
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
 console.log('wrote BENCHMARKS.md')
