@@ -6,6 +6,10 @@ import { ErrorCodes, SpinmeshError } from '../core/errors.ts'
 import { checkDecoderProperties } from '../core/testing.ts'
 import type { DatagramRx } from '../gossip/pbcast/pbcast-types.ts'
 import { UdpDatagrams, decodeUdpDatagram, encodeUdpDatagram } from './udp-datagrams.ts'
+import { SeededRng } from '../core/rng.ts'
+import { RealScheduler } from '../core/scheduler.ts'
+import { Pbcast } from '../gossip/pbcast/pbcast.ts'
+import { PlainAudience } from '../gossip/pbcast/view.ts'
 
 const HOST = '127.0.0.1'
 
@@ -135,6 +139,34 @@ test('decodeUdpDatagram is total and inverts encodeUdpDatagram', () => {
     const d = decodeUdpDatagram(encodeUdpDatagram(m.from, m.payload))
     assert.equal([d.from, [...d.payload]], [m.from, [...m.payload]])
   }))
+})
+
+test('pbcast over real UDP: three gateways on loopback, every message delivered in order at the other two', async () => {
+  const scheduler = new RealScheduler()
+  const ends = await Promise.all([1, 2, 3].map((address) => UdpDatagrams.open({ address, bind: { host: HOST, port: 0 } })))
+  for (const e of ends) for (const o of ends) if (o !== e) e.setPeer(o.address, o.local())
+  const members = ends.map((transport, i) => new Pbcast({
+    transport, scheduler, rng: new SeededRng(i), audience: new PlainAudience({ self: transport.address, members: [1, 2, 3], firstFanout: 1 }), config: { roundMs: 20 },
+  }))
+  try {
+    const got = new Map<number, number[]>([[2, []], [3, []]])
+    const all = new Promise<void>((resolve) => {
+      for (const i of [1, 2]) {
+        members[i].on('deliver', (d) => {
+          got.get(i + 1)!.push(d.seq)
+          if ([...got.values()].every((seqs) => seqs.length === 10)) resolve()
+        })
+      }
+    })
+    // The first dissemination reaches one member; the other gets each message by gossip.
+    for (let k = 0; k < 10; k++) members[0].publish(0, Uint8Array.of(k))
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref())
+    assert.is.not(await Promise.race([all, timeout]), 'timeout', `delivered ${JSON.stringify([...got])}`)
+    for (const seqs of got.values()) assert.equal(seqs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  } finally {
+    for (const m of members) m.close()
+    for (const e of ends) e.close()
+  }
 })
 
 test.run()
