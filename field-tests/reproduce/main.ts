@@ -6,10 +6,11 @@
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { anonymousGossip } from './anonymous-gossip.ts'
+import { gravitational } from './gravitational.ts'
 import { odsbr } from './odsbr.ts'
 import type { Reproduction } from './reproduction.ts'
 
-export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip, odsbr]
+export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip, odsbr, gravitational]
 
 export const USAGE = `Usage: npm run reproduce -- [NAME...] [options]
 
@@ -17,7 +18,7 @@ Runs the named reproductions (every one when no name is given) and writes NAME.j
 into the output folder.
 
 Options:
-  --seeds N          seeds 1..N per configuration (default 5)
+  --seeds N          seeds 1..N per configuration (default 5; gravitational: 3)
   --jobs N           simulations at once in worker processes (default: the number of cores)
   --out DIR          output folder (default field-tests/reports)
   --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip: default maodv,maodv+ag;
@@ -27,6 +28,11 @@ Options:
   --models a,b       odsbr: adversary models besides blackhole (default all six; none for none)
   --model-fractions  odsbr: their fractions of adversaries, e.g. 0.1,0.2,0.3,0.4 (default 0.2,0.4)
   --model-seeds N    odsbr: seeds 1..N for them (default 2, at most --seeds)
+  --duration S       gravitational: length of each grid-feeds run in seconds, traffic stopping 1 s
+                     before (default 30; the scenario's own is 60, about a minute per run)
+  --sizes a,b        gravitational: pbcast group sizes of the load-vs-size check
+                     (default 50,100,200,500,1000,2000)
+  --trials N         gravitational: crashed-origin trials of the bimodal check (default 2000)
   --help             this text
 
 Reproductions:
@@ -75,6 +81,9 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
         models: { type: 'string' },
         'model-fractions': { type: 'string' },
         'model-seeds': { type: 'string' },
+        duration: { type: 'string' },
+        sizes: { type: 'string' },
+        trials: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -94,7 +103,16 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
       if (!/^(0(\.\d+)?|\.\d+)$/.test(f)) throw new UsageMistake(`--model-fractions are fractions in [0, 1), got "${f}"`)
       return Number(f)
     })
+    const sizes = list(values.sizes)?.map((n) => {
+      if (!/^\d+$/.test(n) || Number(n) < 2) throw new UsageMistake(`--sizes are group sizes >= 2, got "${n}"`)
+      return Number(n)
+    })
+    if (values.duration !== undefined && int('duration', values.duration, 30) < 3) throw new UsageMistake(`--duration must be at least 3 s, got "${values.duration}"`)
     opts = {
+      ...(values.duration !== undefined ? { duration: int('duration', values.duration, 30) } : {}),
+      ...(sizes ? { sizes } : {}),
+      ...(values.trials !== undefined ? { trials: int('trials', values.trials, 2000) } : {}),
+      ...(values.seeds === undefined ? { seedsDefaulted: true } : {}),
       ...(models ? { models: models.length === 1 && models[0] === 'none' ? [] : models } : {}),
       ...(fractions ? { modelFractions: fractions } : {}),
       ...(values['model-seeds'] !== undefined ? { modelSeeds: int('model-seeds', values['model-seeds'], 2) } : {}),
