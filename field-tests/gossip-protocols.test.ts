@@ -22,6 +22,7 @@ test('pbcast over a simulated IP network: every member gets every message; membe
   const r = runScenario(parseScenario(pbcast()))
   assert.is(r.delivery.ratio, 1)
   assert.is(r.delivery.expected, r.traffic.packetsSent * 15)
+  assert.is(r.delivery.stray, 0, 'the publisher does not deliver its own messages')
   const p = r.pbcast!
   assert.is(p.members.length, 16, '15 receivers and the publisher; the 8 other nodes do not gossip')
   for (const m of p.members) assert.ok(m.datagramsPerRound > 0 && m.bytesPerS > 0, `member ${m.node} has load`)
@@ -68,6 +69,8 @@ test('bad gossip configs are refused, naming the field', () => {
   assert.is(configError(() => parseScenario(pbcast('protocolConfig: { transport: carrier-pigeon }'))).path, 'protocolConfig.transport')
   assert.is(configError(() => parseScenario(pbcast('protocolConfig: { pbcast: { roundMs: -1 } }'))).path, 'protocolConfig.pbcast.roundMs')
   assert.is(configError(() => parseScenario(gravitational.replace('pbcast: { roundMs: 200 }', 'timelinessMs: 0'))).path, 'protocolConfig.timelinessMs')
+  const twice = gravitational.replace('  - { pattern: multicast, groups: 2,', '  - { pattern: multicast, from: 3, group: 0, receivers: 5, rate: 5, size: 26 }\n  - { pattern: multicast, from: 3, groups: 2,')
+  assert.match(configError(() => runScenario(parseScenario(twice))).message, /sends twice to group 0/)
   const twoGroups = pbcast().replace('senders: 1, receivers: 15', 'groups: 2, senders: 1, receivers: 15')
   assert.is(configError(() => runScenario(parseScenario(twoGroups))).path, 'traffic')
 })

@@ -128,7 +128,7 @@ const ipNetworks = new WeakMap<object, SimIpNetwork>()
 function transport(ctx: ProtocolContext, c: GossipStackConfig, max: number): Datagrams {
   if (c.transport === 'aodv') {
     const router = new Aodv({ link: ctx.link, scheduler: ctx.scheduler, rng: ctx.rng.fork('aodv'), metrics: ctx.metrics.scope('aodv', ctx.id), config: c.aodv, security: ctx.security?.origin })
-    return new AodvDatagrams({ router, maxPayload: max })
+    return new AodvDatagrams({ router, maxPayload: max, ownsRouter: true })
   }
   let net = ipNetworks.get(ctx.scheduler)
   if (net === undefined) {

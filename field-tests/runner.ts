@@ -3,7 +3,8 @@
  * layers, protocols, adversaries, traffic), runs it in virtual time and returns the metrics JSON
  * documented in docs/METRICS.md. Same scenario and seed → identical result (but `wallSeconds`).
  */
-import type { Addr } from '../core/addr.ts'
+import { GROUP_BASE, type Addr } from '../core/addr.ts'
+import { ConfigError } from '../core/errors.ts'
 import { tryDecode } from '../core/errors.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
@@ -105,6 +106,17 @@ export function buildSimulation(scenario: Scenario, opts: RunOptions = {}): Simu
   const publishers = new Map<Addr, Addr[]>()
   for (const f of flows) if (f.pattern === 'multicast') publishers.set(f.dst, [...(publishers.get(f.dst) ?? []), f.from])
   const groups = { members, ratings, publishers }
+  if (layers.protocol.directory) {
+    // pbcast numbers messages per (origin, stream): two flows of one sender on one group would
+    // share that numbering, and the expected deliveries (by flow seq) would not match.
+    const seen = new Set<string>()
+    for (const f of flows) {
+      if (f.pattern !== 'multicast') continue
+      const k = `${f.from}/${f.dst}`
+      if (seen.has(k)) throw new ConfigError('traffic', `node ${f.from} sends twice to group ${f.dst - GROUP_BASE}: protocol ${scenario.protocol} needs one flow per sender and group (merge the entries)`)
+      seen.add(k)
+    }
+  }
   if (layers.protocol.wants) {
     for (const f of flows) if (f.pattern === 'multicast') f.wants = layers.protocol.wants(layers.protocolConfig, ratings.get(f.dst) ?? new Map(), f.from, f.dst)
   }

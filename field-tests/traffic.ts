@@ -113,7 +113,7 @@ export function buildFlows(
           rated.set(id, Math.max(rated.get(id) ?? 0, rating))
         })
         for (const s of from) {
-          rated.set(s, 1) // a publisher holds its own feed
+          if (!rated.has(s)) rated.set(s, 1) // a publisher holds its own feed; as a receiver it keeps its rating
           add(s, group, [])
         }
       }

@@ -61,6 +61,8 @@ export interface UdpDatagramsStats {
   received: number
   /** Send callbacks that reported an error (each also emitted as 'error'). */
   sendErrors: number
+  /** Datagrams not sent: the destination is not in the peer table. */
+  unsent: { unknownPeer: number }
   dropped: Record<UdpDropReason, number>
 }
 
@@ -99,7 +101,7 @@ function checkPort(port: number, what: string): void {
 export class UdpDatagrams extends Emitter<UdpDatagramsEvents> implements Datagrams {
   readonly address: Addr
   readonly maxPayload: number
-  readonly stats: UdpDatagramsStats = { sent: 0, received: 0, sendErrors: 0, dropped: { short: 0, oversize: 0, unknownSender: 0, wrongSource: 0 } }
+  readonly stats: UdpDatagramsStats = { sent: 0, received: 0, sendErrors: 0, unsent: { unknownPeer: 0 }, dropped: { short: 0, oversize: 0, unknownSender: 0, wrongSource: 0 } }
   private readonly peers = new Map<Addr, { host: string; port: number; key: string }>()
   private readonly socket: Socket
   private readonly clock: { now(): number }
@@ -193,13 +195,20 @@ export class UdpDatagrams extends Emitter<UdpDatagramsEvents> implements Datagra
     return [...this.peers.keys()]
   }
 
-  /** Throws RangeError for a payload above maxPayload or a member not in the peer table; CLOSED after close. */
+  /**
+   * Throws RangeError for a payload above maxPayload; CLOSED after close. A member not in the peer
+   * table is unreachable: the datagram is lost and counted (`unsent.unknownPeer`), as the
+   * Datagrams contract says (a member may be in an audience before its address is configured).
+   */
   send(to: Addr, payload: Uint8Array): void {
     if (this.closed) throw new SpinmeshError(ErrorCodes.CLOSED, `udp-datagrams endpoint ${this.address} is closed`)
     if (!(payload instanceof Uint8Array)) throw new TypeError('udp-datagrams: payload must be a Uint8Array')
     if (payload.length > this.maxPayload) throw new RangeError(`udp-datagrams: payload of ${payload.length} bytes exceeds maxPayload ${this.maxPayload}`)
     const peer = this.peers.get(to)
-    if (peer === undefined) throw new RangeError(`udp-datagrams: ${to} is not a known peer of ${this.address}`)
+    if (peer === undefined) {
+      this.stats.unsent.unknownPeer++
+      return
+    }
     // An IPv6 socket reaches IPv4 peers through mapped addresses (dual stack).
     const host = this.family === 6 && isIP(peer.host) === 4 ? `::ffff:${peer.host}` : peer.host
     this.stats.sent++

@@ -85,4 +85,21 @@ test('unsubscribe stops delivery; bad feeds and ratings are refused; a closed no
   assert.throws(() => nodes[0].publish(3, { values: [1] }), /closed/)
 })
 
+test('two subscriptions on one node each get their own share; ending one twice does nothing', () => {
+  const { scheduler, nodes, directory } = field(8)
+  const full: number[] = [], tenth: number[] = []
+  nodes[1].subscribe(5, { rating: 1 }, (s) => full.push(s.seq))
+  const offTenth = nodes[1].subscribe(5, { rating: 0.1 }, (s) => tenth.push(s.seq))
+  for (let k = 0; k < 200; k++) scheduler.at(500 + k * 20, () => nodes[0].publish(5, { values: [k] }))
+  scheduler.run({ until: 8000 })
+  assert.is(full.length, 200, 'the rating-1 handler gets every sample although a 0.1 one subscribed after it')
+  assert.ok(Math.abs(tenth.length - 20) <= 1, `the 0.1 handler gets a tenth: ${tenth.length}`)
+  offTenth()
+  const again = nodes[1].subscribe(5, { rating: 0.5 }, () => {})
+  offTenth() // already ended: must not touch the newer subscription
+  assert.equal(directory.subscriptions().map((x) => x.rating), [1])
+  again()
+  assert.equal(directory.subscriptions().map((x) => x.rating), [1])
+})
+
 test.run()

@@ -123,7 +123,8 @@ export class FeedNode {
   private readonly dir: FeedDirectory
   private readonly clock: () => number
   private readonly precision: ValuePrecision
-  private readonly handlers = new Map<number, Set<SampleHandler>>()
+  /** Per feed, each subscription (its handler and rating); the node subscribes at the highest. */
+  private readonly handlers = new Map<number, Set<{ handler: SampleHandler; rating: number }>>()
   private malformed = 0
   private closed = false
 
@@ -139,7 +140,8 @@ export class FeedNode {
       if (set === undefined || set.size === 0) return
       const sample = tryDecode((body) => sampleFromMessage({ ...d, body }), d.body, () => this.malformed++)
       if (sample === undefined) return
-      for (const h of [...set]) h(sample)
+      // Each subscription gets the share it asked for (audiences nest: key ≤ its rating).
+      for (const sub of [...set]) if (d.key <= sub.rating) sub.handler(sample)
     })
   }
 
@@ -164,21 +166,28 @@ export class FeedNode {
 
   /**
    * Receive `rating` (in (0, 1]) of `feed`'s samples, from every publisher, in order per
-   * publisher. Returns a function that removes this handler (the subscription ends with the last).
+   * publisher. Several subscriptions on one node each get their own share (the node takes part
+   * at the highest rating). Returns a function that ends this subscription (calling it again does
+   * nothing).
    */
   subscribe(feed: number, opts: { rating: number }, handler: SampleHandler): () => void {
     this.open()
     checkFeed(feed)
     if (typeof handler !== 'function') throw new TypeError('subscribe: handler must be a function')
-    this.dir.subscribe(this.address, feed, opts.rating)
+    if (!(opts.rating > 0 && opts.rating <= 1)) throw new RangeError(`feed ${feed}: rating must be in (0, 1], got ${opts.rating}`)
     let set = this.handlers.get(feed)
     if (set === undefined) this.handlers.set(feed, (set = new Set()))
-    set.add(handler)
+    const sub = { handler, rating: opts.rating }
+    set.add(sub)
+    this.dir.subscribe(this.address, feed, Math.max(...[...set].map((x) => x.rating)))
+    const mine = set
     return () => {
-      set!.delete(handler)
-      if (set!.size === 0) {
+      if (!mine.delete(sub) || this.handlers.get(feed) !== mine) return
+      if (mine.size === 0) {
         this.handlers.delete(feed)
         this.dir.unsubscribe(this.address, feed)
+      } else {
+        this.dir.subscribe(this.address, feed, Math.max(...[...mine].map((x) => x.rating)))
       }
     }
   }

@@ -23,6 +23,8 @@ export interface AodvDatagramsOptions {
   router: UnicastRouter & { readonly maxPayload?: number }
   /** Largest payload `send` accepts, bytes (a positive integer, ≤ router.maxPayload when known). */
   maxPayload: number
+  /** This endpoint owns the router: `close()` closes it too (default false: the router is shared). */
+  ownsRouter?: boolean
 }
 
 /** Counters of this endpoint (AODV counts routing, forwarding and losses itself). */
@@ -37,7 +39,8 @@ export class AodvDatagrams extends Emitter<DatagramEvents> implements Datagrams 
   readonly address: Addr
   readonly maxPayload: number
   readonly stats: AodvDatagramsStats = { sent: 0, received: 0 }
-  private readonly router: UnicastRouter
+  private readonly router: UnicastRouter & { close?(): void }
+  private readonly ownsRouter: boolean
   private closed = false
   private readonly onRouted = (m: RoutedMessage): void => {
     if (m.proto !== Proto.PBCAST) return
@@ -55,6 +58,7 @@ export class AodvDatagrams extends Emitter<DatagramEvents> implements Datagrams 
       throw new RangeError(`aodv-datagrams: maxPayload ${o.maxPayload} exceeds what one routed packet carries (${routerMax} bytes)`)
     }
     this.router = o.router
+    this.ownsRouter = o.ownsRouter ?? false
     this.address = o.router.address
     this.maxPayload = o.maxPayload
     this.router.on('routed', this.onRouted)
@@ -80,5 +84,6 @@ export class AodvDatagrams extends Emitter<DatagramEvents> implements Datagrams 
     this.closed = true
     this.router.off('routed', this.onRouted)
     this.removeAllListeners()
+    if (this.ownsRouter) this.router.close?.()
   }
 }

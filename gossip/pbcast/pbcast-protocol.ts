@@ -46,6 +46,7 @@ export class PbcastProtocol extends Emitter<NetProtocolEvents> implements NetPro
     this.transport = o.transport
     this.pbcast = new Pbcast({ transport: o.transport, scheduler: o.scheduler, rng: o.rng, audience: o.audience, metrics: o.metrics, config: o.config, configPath: o.configPath })
     this.pbcast.on('deliver', (d) => {
+      if (d.origin === this.address) return // its own message: a NetProtocol delivers to others
       this.emit('deliver', { origin: d.origin, dst: GROUP_BASE + d.stream, payload: d.body, hops: 1, at: d.at, recovered: d.via === 'gossip' })
     })
   }

@@ -223,6 +223,8 @@ export class Pbcast extends Emitter<PbcastEvents> {
     this.budget = this.config.maxRetransmitsPerRound
     this.askedThisRound.clear()
     this.sentComplete = false
+    // The next round is scheduled first: nothing that happens in this one can stop the rounds.
+    this.schedule(r + 1)
     const out: StoreEvent[] = []
     this.store.tick(r, out)
     this.refreshHeld()
@@ -252,7 +254,6 @@ export class Pbcast extends Emitter<PbcastEvents> {
       this.send(target.peer, encodeDigest({ complete, entries: fit.entries }))
       this.n.digestsSent.inc()
     }
-    if (!this.closed) this.schedule(r + 1)
   }
 
   private receive(d: DatagramRx): void {

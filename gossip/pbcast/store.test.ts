@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { MetricsRegistry } from '../../core/metrics.ts'
-import { MessageStore, type StoreConfig, type StoreEvent } from './store.ts'
+import { MAX_SKIP_EVENTS_PER_GAP, MessageStore, type StoreConfig, type StoreEvent } from './store.ts'
 
 const BASE: StoreConfig = { gcRounds: 10, maxStoreMessages: 100, dedupWindow: 64, joinBackfill: 8, maxStreams: 16 }
 
@@ -167,6 +167,31 @@ test('a message held but not wanted (an origin outside its audience) is never de
   assert.ok(store.get(1, 0, 0))
   assert.equal(log, [])
   assert.equal([...store.messages()].length, 1)
+})
+
+test('an origin that restarts after a silence longer than 2·gcRounds is a new stream, even within the dedup window', () => {
+  const { log, add, tick, count } = setup()
+  for (let q = 0; q < 30; q++) add(q, 0, 0)
+  tick(11)
+  log.length = 0
+  // 60 rounds later the origin restarted: seq 0 again, 30 behind the cursor (window 64).
+  for (let q = 0; q < 5; q++) add(q, 60, 60)
+  assert.equal(log, ['d0', 'd1', 'd2', 'd3', 'd4'])
+  assert.is(count('restarts'), 1)
+  // A late copy within 2·gcRounds of the last arrival is still a duplicate.
+  assert.is(add(1, 60, 61), 'duplicate')
+})
+
+test('a huge gap (a long outage or a forged seq far ahead) emits at most MAX_SKIP_EVENTS_PER_GAP skip events', () => {
+  const { log, add, tick, count } = setup({ dedupWindow: 1_000_000 })
+  add(0, 0, 0)
+  add(100_000, 0, 0)
+  tick(10)
+  const skips = log.filter((e) => e.startsWith('s')).length
+  assert.is(skips, MAX_SKIP_EVENTS_PER_GAP)
+  assert.is(count('skipped'), MAX_SKIP_EVENTS_PER_GAP)
+  assert.is(count('skippedBulk'), 100_000 - 1 - MAX_SKIP_EVENTS_PER_GAP)
+  assert.equal(log.at(-1), 'd100000')
 })
 
 test.run()

@@ -75,7 +75,12 @@ interface Pair {
   readonly held: Map<number, HeldMessage>
   /** Held and not delivered (all at or after the cursor). */
   pending: number
+  /** The round a message of this pair last arrived (restart detection). */
+  lastHeardRound: number
 }
+
+/** Skip events one gap may produce (at most dedupWindow too); the rest of a larger gap is counted in skippedBulk only. */
+export const MAX_SKIP_EVENTS_PER_GAP = 64
 
 const pairKey = (origin: Addr, stream: number): number => origin * 65536 + stream
 
@@ -147,7 +152,10 @@ export class MessageStore {
     if (p !== undefined) {
       if (p.held.has(seq)) return this.duplicate()
       if (seq < p.cursor) {
-        if (p.cursor - seq <= this.c.dedupWindow) return this.duplicate()
+        // Behind the cursor: a late copy, unless the pair was silent for longer than anyone keeps
+        // a message (2·gcRounds), or it is further back than the dedup window: the origin restarted.
+        const silent = m.heldRound - p.lastHeardRound > 2 * this.c.gcRounds
+        if (p.cursor - seq <= this.c.dedupWindow && !silent) return this.duplicate()
         this.n.restarts.inc()
         this.dropPair(p, out)
         p = undefined
@@ -159,11 +167,12 @@ export class MessageStore {
         this.n.streamEvictions.inc()
         this.dropPair(lru, out)
       }
-      p = { origin, stream, cursor: seq - Math.min(seq, this.c.joinBackfill), firstHeard: seq, held: new Map(), pending: 0 }
+      p = { origin, stream, cursor: seq - Math.min(seq, this.c.joinBackfill), firstHeard: seq, held: new Map(), pending: 0, lastHeardRound: m.heldRound }
     } else {
       this.pairs.delete(key)
     }
     this.pairs.set(key, p)
+    p.lastHeardRound = m.heldRound
     const wanted = m.wanted ?? true
     p.held.set(seq, { meta: m.meta, body: m.body, originRound: m.originRound, heldRound: m.heldRound, via: m.via, delivered: !wanted })
     this.total++
@@ -243,8 +252,11 @@ export class MessageStore {
 
   /** Seqs [a, b) are given up: wanted ones are skipped (or, before the first heard, passed silently). */
   private skipRange(p: Pair, a: number, b: number, out: StoreEvent[]): void {
-    if (b - a > this.c.dedupWindow) {
-      const bulk = b - a - this.c.dedupWindow
+    // One event per skipped seq for small gaps; a large gap (a long outage, or a forged seq far
+    // ahead) is counted in skippedBulk, so no datagram can make a member emit thousands of events.
+    const examined = Math.min(this.c.dedupWindow, MAX_SKIP_EVENTS_PER_GAP)
+    if (b - a > examined) {
+      const bulk = b - a - examined
       this.n.skippedBulk.inc(bulk)
       a += bulk
     }
