@@ -34,6 +34,8 @@ export const ErrorCodes = {
   BAD_CERT: 'ERR_BAD_CERT',
   /** No security association with that neighbour (yet): the frame could not be authenticated. */
   NO_KEY: 'ERR_NO_KEY',
+  /** A device or socket failed (serial port unplugged, write error); the driver recovers on its own. */
+  IO: 'ERR_IO',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
