@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
+import { portsCommand } from './ports.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -46,6 +47,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0
         }
         return await sweepCommand(rest, io)
+      case 'ports':
+        return await portsCommand(rest, io)
       case 'keygen':
       case 'network':
       case 'cert':

@@ -19,6 +19,7 @@ export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, s
 Usage:
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
+  spinmesh ports [--json]                  serial ports with USB ids and serial numbers (no udevadm needed)
   spinmesh keygen --out FILE [--force]     a new node identity (key file, mode 0600)
   spinmesh network init --out DIR [--name NAME]
                                            a new network: authority key, network info, revocation list
