@@ -1,0 +1,155 @@
+/**
+ * SerialRadio on real ptys (socat): the Radio contract, and frames accepted while the device is
+ * unplugged delivered after it is back, or reported failed when their TTL runs out.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RealScheduler } from '../core/scheduler.ts'
+import type { RadioState, RxFrame } from './radio.ts'
+import { radioContract } from './radio-contract.ts'
+import { SerialLink } from './serial-link.ts'
+import { SerialRadio, type SerialFraming } from './serial-radio.ts'
+import { SocatPair } from './socat.ts'
+
+/** A minimal framing for this test (2-byte length prefix); the real ones are in firmware-bridge/. */
+const lengthPrefixed: SerialFraming = {
+  encode: (p) => Uint8Array.of(p.length >> 8, p.length & 255, ...p),
+  decoder() {
+    let buf = new Uint8Array(0)
+    return {
+      push(chunk) {
+        const joined = new Uint8Array(buf.length + chunk.length)
+        joined.set(buf)
+        joined.set(chunk, buf.length)
+        const out: Array<{ kind: 'frame'; payload: Uint8Array }> = []
+        let at = 0
+        while (joined.length - at >= 2) {
+          const n = (joined[at] << 8) | joined[at + 1]
+          if (joined.length - at - 2 < n) break
+          out.push({ kind: 'frame', payload: joined.slice(at + 2, at + 2 + n) })
+          at += 2 + n
+        }
+        buf = joined.slice(at)
+        return out
+      },
+    }
+  },
+}
+
+function radios(dir: string, o: { ttlMs?: number; retryA?: number } = {}) {
+  const pair = new SocatPair(join(dir, 'rA'), join(dir, 'rB'))
+  const scheduler = new RealScheduler({ unref: true })
+  const make = (path: string, retryMs: number) => new SerialRadio({
+    link: new SerialLink({ match: { path }, baudRate: 115200, scheduler, backoff: { initialMs: retryMs, maxMs: retryMs } }),
+    framing: lengthPrefixed, scheduler, mtu: 240, bitrate: 9600, queueLimit: 16, frameTtlMs: o.ttlMs,
+  })
+  const a = make(pair.a, o.retryA ?? 10), b = make(pair.b, 10)
+  a.on('error', () => {})
+  b.on('error', () => {})
+  return { pair, a, b }
+}
+
+function until(r: SerialRadio, state: RadioState, ms = 5000): Promise<void> {
+  if (r.state === state) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`radio not ${state} within ${ms} ms (is ${r.state})`)), ms)
+    const on = (c: { state: RadioState }) => {
+      if (c.state !== state) return
+      clearTimeout(t)
+      r.off('state', on)
+      resolve()
+    }
+    r.on('state', on)
+  })
+}
+
+function frames(r: SerialRadio, n: number, ms = 5000): Promise<RxFrame[]> {
+  const got: RxFrame[] = []
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${got.length} of ${n} frames within ${ms} ms`)), ms)
+    r.on('frame', (f) => {
+      got.push(f)
+      if (got.length === n) {
+        clearTimeout(t)
+        resolve(got)
+      }
+    })
+  })
+}
+
+radioContract('SerialRadio over a socat pty pair', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
+  const { pair, a, b } = radios(dir)
+  await pair.start()
+  await Promise.all([until(a, 'up'), until(b, 'up')])
+  let pendingA = 0
+  a.on('sent', () => pendingA--)
+  a.on('dropped', () => pendingA--)
+  const send = a.send.bind(a)
+  a.send = (f, o) => {
+    send(f, o)
+    pendingA++
+  }
+  return {
+    a, b, queueLimit: 16,
+    // Real I/O: wait until every frame a accepted has been reported and what was written had time to arrive.
+    settle: async () => {
+      for (let i = 0; i < 500 && pendingA > 0; i++) await new Promise((r) => setTimeout(r, 2))
+      await new Promise((r) => setTimeout(r, 30))
+    },
+    cleanup: async () => {
+      await a.close()
+      await b.close()
+      await pair.kill()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+test('frames sent while the device is unplugged go out after it is back; those past their TTL are reported dropped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
+  // The far end (b) is back well before a retries: what a wrote after its reconnect has a reader.
+  const { pair, a, b } = radios(dir, { ttlMs: 400, retryA: 300 })
+  try {
+    await pair.start()
+    await Promise.all([until(a, 'up'), until(b, 'up')])
+    // Unplug, and make both sides notice.
+    const gone = Promise.all([until(a, 'reconnecting'), until(b, 'reconnecting')])
+    await pair.kill()
+    a.send(Uint8Array.of(0))
+    b.send(Uint8Array.of(0))
+    await gone
+    const dropped: Array<[number, string]> = []
+    const threeExpired = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`expired: ${JSON.stringify(dropped)}`)), 5000)
+      a.on('dropped', (d) => {
+        if (d.bytes[0] > 0) dropped.push([d.bytes[0], d.code])
+        if (dropped.length === 3) {
+          clearTimeout(t)
+          resolve()
+        }
+      })
+    })
+    // Three frames wait out their TTL (400 ms) while the device is away; three more, sent after
+    // that, are delivered once it is back.
+    for (const k of [1, 2, 3]) a.send(Uint8Array.of(k))
+    await threeExpired
+    assert.equal(dropped, [[1, 'ERR_EXPIRED'], [2, 'ERR_EXPIRED'], [3, 'ERR_EXPIRED']], 'reported, not lost silently')
+    for (const k of [4, 5, 6]) a.send(Uint8Array.of(k))
+    const arrive = frames(b, 3)
+    await pair.start()
+    const got = await arrive
+    assert.equal(got.map((f) => f.bytes[0]), [4, 5, 6])
+    assert.is(a.stats.expired >= 3, true)
+  } finally {
+    await a.close()
+    await b.close()
+    await pair.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()

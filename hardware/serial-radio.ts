@@ -1,0 +1,202 @@
+/**
+ * A radio on a serial line (transparent UART radio modules, or anything that carries framed bytes
+ * both ways): a SerialLink that heals itself, a framing (COBS + CRC-32 for transparent radios,
+ * KISS for TNCs: firmware-bridge/), and a bounded TX queue with a per-frame TTL. It implements the
+ * Radio contract (hardware/radio.ts):
+ *
+ * - its state is the link's: `connecting` → `up` → `reconnecting` (with the reason) → `up`, and
+ *   `down` after close;
+ * - every frame accepted by `send` ends in exactly one `sent` (the serial write completed) or
+ *   `dropped` event: ERR_QUEUE_FULL when the queue is at `queueLimit`, ERR_EXPIRED when it waited
+ *   longer than `frameTtlMs` (e.g. while the device was unplugged), ERR_CLOSED at close. Frames
+ *   accepted while reconnecting wait and go out after the reconnect, in order; a write that fails
+ *   puts its frame back at the head of the queue (it goes again after the reconnect, or expires);
+ * - received bytes go through the framing's decoder; each valid frame is a `frame` event (serial
+ *   radios report no RSSI/SNR unless their framing carries it), damaged input is counted.
+ */
+import { ErrorCodes, type ErrorCode } from '../core/errors.ts'
+import { Emitter } from '../core/events.ts'
+import type { Scheduler, Timer } from '../core/scheduler.ts'
+import { airtimeMs } from './airtime.ts'
+import { checkFrame } from './check-frame.ts'
+import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
+import type { SerialLink } from './serial-link.ts'
+
+/** How frames travel on the serial line (firmware-bridge/ framers fit this). */
+export interface SerialFraming {
+  encode(payload: Uint8Array): Uint8Array
+  /** A fresh incremental decoder (one per connection: a reconnect starts clean). */
+  decoder(): { push(chunk: Uint8Array): Array<{ kind: 'frame'; payload: Uint8Array } | { kind: 'error' }> }
+}
+
+export interface SerialRadioOptions {
+  link: SerialLink
+  framing: SerialFraming
+  scheduler: Scheduler
+  /** Largest frame, bytes (the radio module's packet size, e.g. 240 for an E22). */
+  mtu: number
+  /** On-air bits/s of the radio module, for airtime accounting. */
+  bitrate: number
+  preambleMs?: number
+  /** Frames waiting at most (default 64). */
+  queueLimit?: number
+  /** A frame not written within this long after `send` is dropped with ERR_EXPIRED (default 30 s). */
+  frameTtlMs?: number
+}
+
+interface Queued {
+  bytes: Uint8Array
+  expiresAt: number
+}
+
+export interface SerialRadioStats {
+  framesReceived: number
+  /** Damaged input the decoder skipped (CRC, framing, overlong). */
+  decodeErrors: number
+  expired: number
+}
+
+export class SerialRadio extends Emitter<RadioEvents> implements Radio {
+  readonly mtu: number
+  readonly bitrate: number
+  readonly stats: SerialRadioStats = { framesReceived: 0, decodeErrors: 0, expired: 0 }
+  private readonly o: SerialRadioOptions
+  private readonly queueLimit: number
+  private readonly ttlMs: number
+  private readonly queue: Queued[] = []
+  private urgentWaiting = 0
+  private writing = false
+  private closed = false
+  private decoder: ReturnType<SerialFraming['decoder']>
+  private expiryTimer: Timer | undefined
+
+  constructor(o: SerialRadioOptions) {
+    super()
+    if (!(Number.isInteger(o.mtu) && o.mtu > 0)) throw new RangeError(`serial radio: mtu must be a positive integer, got ${o.mtu}`)
+    if (!(o.bitrate > 0)) throw new RangeError(`serial radio: bitrate must be positive, got ${o.bitrate}`)
+    this.o = o
+    this.mtu = o.mtu
+    this.bitrate = o.bitrate
+    this.queueLimit = o.queueLimit ?? 64
+    this.ttlMs = o.frameTtlMs ?? 30_000
+    this.decoder = o.framing.decoder()
+    o.link.on('state', (c) => {
+      if (this.closed) return
+      if (c.state === 'up') this.decoder = o.framing.decoder()
+      this.emit('state', { state: c.state, reason: c.reason })
+      if (c.state === 'up') this.pump()
+      else this.armExpiry()
+    })
+    o.link.on('data', (chunk) => this.receive(chunk))
+    o.link.on('error', (e) => this.emit('error', e))
+    o.link.start()
+  }
+
+  get state(): RadioState {
+    return this.closed ? 'down' : this.o.link.state
+  }
+
+  /** Frames accepted and not yet written. */
+  get queued(): number {
+    return this.queue.length
+  }
+
+  airtimeMs(bytes: number): number {
+    return airtimeMs(bytes, this.bitrate, this.o.preambleMs ?? 0)
+  }
+
+  send(frame: Uint8Array, opts?: SendOptions): void {
+    checkFrame(frame, this.mtu, this.closed)
+    const bytes = frame.slice()
+    if (this.queue.length >= this.queueLimit) {
+      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queueLimit} frames)`))
+      return
+    }
+    const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs }
+    if (opts?.urgent === true) this.queue.splice(this.urgentWaiting++, 0, q)
+    else this.queue.push(q)
+    this.later(() => this.pump())
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.expiryTimer?.cancel()
+    this.urgentWaiting = 0
+    for (const q of this.queue.splice(0)) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
+    await this.o.link.close()
+    this.emit('state', { state: 'down', reason: 'closed' })
+  }
+
+  private receive(chunk: Uint8Array): void {
+    if (this.closed) return
+    const at = this.o.scheduler.now()
+    for (const ev of this.decoder.push(chunk)) {
+      if (ev.kind === 'frame') {
+        this.stats.framesReceived++
+        this.emit('frame', { bytes: ev.payload, at })
+      } else this.stats.decodeErrors++
+    }
+  }
+
+  /** Write the next frame when the link is up and no write is in flight. */
+  private pump(): void {
+    if (this.closed || this.writing || this.o.link.state !== 'up') return
+    this.dropExpired()
+    const q = this.queue.shift()
+    if (q === undefined) return
+    if (this.urgentWaiting > 0) this.urgentWaiting--
+    this.writing = true
+    const ok = this.o.link.write(this.o.framing.encode(q.bytes), (err) => {
+      this.writing = false
+      if (this.closed) return this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed while the frame was being written')
+      if (err) {
+        this.queue.unshift(q) // again after the reconnect, or it expires
+        this.armExpiry()
+        return
+      }
+      this.emit('sent', { bytes: q.bytes, at: this.o.scheduler.now(), airtimeMs: this.airtimeMs(q.bytes.length) })
+      this.pump()
+    })
+    if (!ok) {
+      this.writing = false
+      this.queue.unshift(q)
+      this.armExpiry()
+    }
+  }
+
+  private dropExpired(): void {
+    const now = this.o.scheduler.now()
+    for (let i = 0; i < this.queue.length;) {
+      if (this.queue[i].expiresAt > now) {
+        i++
+        continue
+      }
+      const [q] = this.queue.splice(i, 1)
+      if (i < this.urgentWaiting) this.urgentWaiting--
+      this.stats.expired++
+      this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${this.ttlMs} ms (the device was ${this.o.link.state})`)
+    }
+  }
+
+  /** While frames wait for the link, drop each when its TTL runs out. */
+  private armExpiry(): void {
+    this.expiryTimer?.cancel()
+    this.expiryTimer = undefined
+    if (this.closed || this.queue.length === 0) return
+    const next = Math.min(...this.queue.map((q) => q.expiresAt))
+    this.expiryTimer = this.o.scheduler.at(Math.max(0, next - this.o.scheduler.now()), () => {
+      this.expiryTimer = undefined
+      this.dropExpired()
+      this.armExpiry()
+    })
+  }
+
+  private drop(bytes: Uint8Array, code: ErrorCode, reason: string): void {
+    this.emit('dropped', { bytes, code, reason })
+  }
+
+  private later(fn: () => void): void {
+    this.o.scheduler.at(0, () => fn())
+  }
+}
