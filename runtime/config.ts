@@ -1,0 +1,163 @@
+/**
+ * A node's config file (`spinmesh run --config node.yaml`, issue 8): which identity, which radio,
+ * which link and routing settings, where the control socket is. YAML, validated field by field;
+ * every error names the field (`radio.device: ...`). Relative paths are relative to the config
+ * file. Layer tunables (link, routing) are checked by their own layers' validators, so every bound
+ * lives in one place. Examples: runtime/examples/.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { z } from 'zod'
+import { ConfigError } from '../core/errors.ts'
+import { validateLinkConfig, type LinkConfig } from '../adhoc/link-defaults.ts'
+import { validateAodvConfig } from '../adhoc/aodv/index.ts'
+import { validateOdsbrConfig } from '../adhoc/odsbr/odsbr-defaults.ts'
+
+const pos = z.number().finite().positive()
+const port = z.int().min(1).max(65_535)
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must look like host:port')
+
+const device = z
+  .strictObject({
+    /** /dev/ttyUSB0, /dev/serial/by-id/..., or a pty path. */
+    path: z.string().min(1).optional(),
+    /** USB serial number: the device is found again under any /dev name after an unplug. */
+    serialNumber: z.string().min(1).optional(),
+    vendorId: z.string().regex(/^[0-9a-fA-F]{4}$/, 'must be 4 hex digits').optional(),
+    productId: z.string().regex(/^[0-9a-fA-F]{4}$/, 'must be 4 hex digits').optional(),
+  })
+  .refine((d) => d.path !== undefined || d.serialNumber !== undefined || d.vendorId !== undefined, {
+    message: 'give a path, a serialNumber or a vendorId',
+  })
+
+const common = {
+  /** Largest frame the radio carries, bytes. */
+  mtu: z.int().min(16).max(65_000).optional(),
+  /** On-air bits/s (airtime accounting). */
+  bitrate: pos.optional(),
+}
+
+const radioSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('serial'),
+    device,
+    baudRate: z.int().min(300).max(4_000_000).default(115_200),
+    /** cobs: COBS + CRC-32 frames for transparent UART radios; kiss: KISS TNCs and RNodes. */
+    framing: z.enum(['cobs', 'kiss']).default('cobs'),
+    /** A frame not written within this long (e.g. while the device is unplugged) is reported failed. */
+    frameTtlMs: pos.default(30_000),
+    queueLimit: z.int().min(1).max(100_000).default(64),
+    ...common,
+  }),
+  z.strictObject({
+    kind: z.literal('udp'),
+    /** Multicast group and port of the LAN segment. */
+    group: z.string().default('239.72.83.77'),
+    port: port.default(4277),
+    /** Local IPv4 address of the interface to use (default: the OS's choice). */
+    interface: z.string().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    kind: z.literal('hub'),
+    /** The live emulation hub (`spinmesh hub`), e.g. 127.0.0.1:7400. */
+    hub: hostPort,
+    ...common,
+  }),
+])
+
+const nodeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** The node identity file (`spinmesh keygen`); its address is derived from the key. */
+  identity: z.string().min(1),
+  radio: radioSchema,
+  /** Link-layer tunables (adhoc/link-defaults.ts). */
+  link: z.record(z.string(), z.unknown()).default({}),
+  routing: z
+    .strictObject({
+      protocol: z.enum(['aodv', 'odsbr']).default('aodv'),
+      /** The protocol's tunables (adhoc/aodv/aodv-defaults.ts, adhoc/odsbr/odsbr-defaults.ts). */
+      config: z.record(z.string(), z.unknown()).default({}),
+    })
+    .default({ protocol: 'aodv', config: {} }),
+  security: z
+    .strictObject({
+      mode: z.enum(['open', 'authenticated']).default('authenticated'),
+      /** The network directory (`spinmesh network init`): authority, roster, revocations. */
+      network: z.string().min(1).optional(),
+      /** This node's certificate (`spinmesh cert issue`); default: the identity file as .cert. */
+      certificate: z.string().min(1).optional(),
+    })
+    .default({ mode: 'authenticated' }),
+  control: z
+    .strictObject({
+      /** The local control socket `spinmesh status|ping|traceroute` talk to. */
+      socket: z.string().min(1).optional(),
+    })
+    .default({}),
+})
+
+export type NodeConfig = Omit<z.infer<typeof nodeSchema>, 'link'> & { link: LinkConfig; file: string }
+export type RadioConfig = NodeConfig['radio']
+
+function describe(issue: z.core.$ZodIssue): ConfigError {
+  const path = issue.path.map(String).join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k))
+    return new ConfigError(keys.join(', '), `unknown field${keys.length > 1 ? 's' : ''} (see runtime/README.md)`)
+  }
+  if (issue.code === 'invalid_union' && path === 'radio') return new ConfigError('radio.kind', "must be 'serial', 'udp' or 'hub'")
+  return new ConfigError(path || '(config)', issue.message.replace(/^Invalid input: /, ''))
+}
+
+/** Validate a parsed config (`file`: where it came from, for relative paths). Throws ConfigError naming the field. */
+export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig {
+  const r = nodeSchema.safeParse(raw ?? {})
+  if (!r.success) throw describe(r.error.issues[0])
+  const c = r.data
+  const base = dirname(resolve(file))
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p))
+  if (c.security.mode === 'authenticated' && c.security.network === undefined) {
+    throw new ConfigError('security.network', "required in an authenticated network (the directory `spinmesh network init` made); or set security.mode: open")
+  }
+  const link = validateLinkConfig(c.link, 'link')
+  if (c.routing.protocol === 'aodv') validateAodvConfig(c.routing.config, 'routing.config')
+  else {
+    validateOdsbrConfig(c.routing.config, 'routing.config')
+    if (c.security.mode !== 'authenticated') throw new ConfigError('routing.protocol', 'odsbr needs security.mode: authenticated')
+  }
+  const radio = c.radio.kind === 'serial' && c.radio.device.path !== undefined ? { ...c.radio, device: { ...c.radio.device, path: abs(c.radio.device.path) } } : c.radio
+  return {
+    ...c,
+    radio,
+    link,
+    identity: abs(c.identity),
+    security: {
+      ...c.security,
+      ...(c.security.network ? { network: abs(c.security.network) } : {}),
+      ...(c.security.certificate ? { certificate: abs(c.security.certificate) } : {}),
+    },
+    control: { ...c.control, ...(c.control.socket ? { socket: abs(c.control.socket) } : {}) },
+    file: resolve(file),
+  }
+}
+
+/** Read and validate a config file; a ConfigError naming the file (and line) when it cannot be read or parsed. */
+export function loadNodeConfig(file: string): NodeConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError('', `cannot read config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : ''
+    throw new ConfigError('', `${file} is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`)
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('', `${file} must be a YAML mapping of fields`)
+  return validateNodeConfig(raw, file)
+}
