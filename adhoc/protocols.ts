@@ -17,6 +17,8 @@ export const Proto = {
   PBCAST: 9,
   /** Link security handshake and certificate exchange (crypto/link-auth.ts). */
   SEC: 10,
+  /** Mesh diagnostics: ping and traceroute (adhoc/diag.ts). */
+  DIAG: 11,
   /** Free for experiments and tests; never used by spinmesh itself. */
   EXPERIMENTAL: 250,
 } as const
