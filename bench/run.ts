@@ -64,6 +64,8 @@ console.log('link layer with authentication ...')
 // In a fresh process, like the scenarios: after the crypto section's pure-JS runs this process's
 // heap and JIT state cost the per-packet path up to a quarter of its throughput.
 const linkAuthSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/link-auth.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+console.log('serial framing ...')
+const framingSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/framing.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
 console.log('feed samples through gravitational gossip ...')
 const gossipSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/gossip.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
 
@@ -116,6 +118,7 @@ ${ns3Reference()}
 
 ${cryptoSection}
 ${linkAuthSection}
+${framingSection}
 ${gossipSection}`
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
 console.log('wrote BENCHMARKS.md')

@@ -1,2 +1,5 @@
-// Public API of firmware-bridge/: nothing yet (see README.md for what this folder will own).
-export {}
+// Public API of firmware-bridge/ (see README.md).
+export { CobsFramer, encodeCobsFrame } from './cobs-framer.ts'
+export { KissFramer, kissEncode, rnodeConfigFrames, decodeRnodeReply } from './kiss-framer.ts'
+export { crc32 } from './crc32.ts'
+export type { Framer, FrameEvent, FramerStats } from './framer-types.ts'

@@ -12,6 +12,7 @@ import type { RadioState, RxFrame } from './radio.ts'
 import { radioContract } from './radio-contract.ts'
 import { SerialLink } from './serial-link.ts'
 import { SerialRadio, type SerialFraming } from './serial-radio.ts'
+import { cobsFraming, kissFraming } from './serial-framing.ts'
 import { SocatPair } from './socat.ts'
 
 /** A minimal framing for this test (2-byte length prefix); the real ones are in firmware-bridge/. */
@@ -39,12 +40,12 @@ const lengthPrefixed: SerialFraming = {
   },
 }
 
-function radios(dir: string, o: { ttlMs?: number; retryA?: number } = {}) {
+function radios(dir: string, o: { ttlMs?: number; retryA?: number; framing?: SerialFraming } = {}) {
   const pair = new SocatPair(join(dir, 'rA'), join(dir, 'rB'))
   const scheduler = new RealScheduler({ unref: true })
   const make = (path: string, retryMs: number) => new SerialRadio({
     link: new SerialLink({ match: { path }, baudRate: 115200, scheduler, backoff: { initialMs: retryMs, maxMs: retryMs } }),
-    framing: lengthPrefixed, scheduler, mtu: 240, bitrate: 9600, queueLimit: 16, frameTtlMs: o.ttlMs,
+    framing: o.framing ?? cobsFraming(240), scheduler, mtu: 240, bitrate: 9600, queueLimit: 16, frameTtlMs: o.ttlMs,
   })
   const a = make(pair.a, o.retryA ?? 10), b = make(pair.b, 10)
   a.on('error', () => {})
@@ -80,9 +81,10 @@ function frames(r: SerialRadio, n: number, ms = 5000): Promise<RxFrame[]> {
   })
 }
 
-radioContract('SerialRadio over a socat pty pair', async () => {
+for (const [name, framing] of [['COBS + CRC-32', cobsFraming(240)], ['KISS', kissFraming(240)], ['a bare length prefix', lengthPrefixed]] as const) {
+radioContract(`SerialRadio over a socat pty pair, ${name} framing`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
-  const { pair, a, b } = radios(dir)
+  const { pair, a, b } = radios(dir, { framing })
   await pair.start()
   await Promise.all([until(a, 'up'), until(b, 'up')])
   let pendingA = 0
@@ -108,6 +110,7 @@ radioContract('SerialRadio over a socat pty pair', async () => {
     },
   }
 })
+}
 
 test('frames sent while the device is unplugged go out after it is back; those past their TTL are reported dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
