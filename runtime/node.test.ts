@@ -1,0 +1,61 @@
+/**
+ * Five nodes on loopback joined by the live hub in a chain (real UDP sockets, real time): ping
+ * from one end to the other over AODV through the control socket, and traceroute shows 4 hops.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
+import { Hub } from '../hardware/hub.ts'
+import { validateHubTopology } from '../hardware/hub-topology.ts'
+import { loadNodeConfig } from './config.ts'
+import { controlRequest } from './control.ts'
+import { MeshNode } from './node.ts'
+
+const hex = (a: number) => a.toString(16).padStart(8, '0')
+
+test('five nodes in a chain on the hub: ping end to end over AODV, traceroute shows 4 hops', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-chain-'))
+  const ids = Array.from({ length: 5 }, (_, i) => {
+    const id = generateIdentity()
+    saveIdentity(id, join(dir, `n${i}.key`))
+    return id
+  })
+  const topology = validateHubTopology({ nodes: ids.map((id, i) => ({ id: id.address, position: [i * 100, 0] })), range: 150, delayMs: 2 })
+  const hub = await Hub.open({ topology, port: 0, seed: 1 })
+  const nodes: MeshNode[] = []
+  try {
+    for (let i = 0; i < 5; i++) {
+      const file = join(dir, `n${i}.yaml`)
+      writeFileSync(file, [
+        `identity: ./n${i}.key`,
+        `radio: { kind: hub, hub: 127.0.0.1:${hub.port} }`,
+        'security: { mode: open }',
+        `control: { socket: ./n${i}.sock }`,
+      ].join('\n'))
+      nodes.push(await MeshNode.start(loadNodeConfig(file)))
+    }
+    const sock = join(dir, 'n0.sock')
+    const pings = await controlRequest(sock, 'ping', { dst: hex(ids[4].address), count: 3, intervalMs: 100 }) as Array<{ rttMs: number | null; hopsThere?: number; hopsBack?: number }>
+    assert.is(pings.length, 3)
+    for (const p of pings) {
+      assert.ok(p.rttMs !== null && p.rttMs > 0, `rtt ${p.rttMs}`)
+      assert.is(p.hopsThere, 4)
+      assert.is(p.hopsBack, 4)
+    }
+    const trace = await controlRequest(sock, 'traceroute', { dst: hex(ids[4].address) }) as Array<{ hop: number; node: number }>
+    assert.equal(trace.map((h) => [h.hop, h.node]), [1, 2, 3, 4].map((k) => [k, ids[k].address]))
+    const status = await controlRequest(sock, 'status') as { address: string; radio: { state: string }; neighbours: Array<{ address: string }>; routes: Array<{ dst: string; hops: number }> }
+    assert.is(status.address, hex(ids[0].address))
+    assert.is(status.radio.state, 'up')
+    assert.ok(status.routes.some((r) => r.dst === hex(ids[4].address) && r.hops === 4), JSON.stringify(status.routes))
+  } finally {
+    for (const n of nodes) await n.close()
+    await hub.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()
