@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
+import { hubCommand, pingCommand, runCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -49,6 +50,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await sweepCommand(rest, io)
       case 'ports':
         return await portsCommand(rest, io)
+      case 'run':
+        return await runCommand(rest, io)
+      case 'hub':
+        return await hubCommand(rest, io)
+      case 'status':
+        return await statusCommand(rest, io)
+      case 'ping':
+        return await pingCommand(rest, io)
+      case 'traceroute':
+        return await tracerouteCommand(rest, io)
       case 'keygen':
       case 'network':
       case 'cert':

@@ -19,6 +19,13 @@ export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, s
 Usage:
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
+  spinmesh run --config node.yaml          run a real node (runtime/examples/ has configs)
+  spinmesh hub --topology FILE [--port P]  the live emulation hub joining local node processes
+  spinmesh status [--json] [--monitor] (--socket PATH | --config node.yaml)
+                                           a running node: radio, neighbours, routes, counters
+  spinmesh ping ADDR [--count N] (--socket PATH | --config node.yaml)
+  spinmesh traceroute ADDR (--socket PATH | --config node.yaml)
+                                           over the mesh, from a running node
   spinmesh ports [--json]                  serial ports with USB ids and serial numbers (no udevadm needed)
   spinmesh keygen --out FILE [--force]     a new node identity (key file, mode 0600)
   spinmesh network init --out DIR [--name NAME]

@@ -1,0 +1,119 @@
+/**
+ * Commands for real nodes (issue 8): `spinmesh run --config node.yaml` (the daemon, until SIGINT
+ * or SIGTERM), `spinmesh hub --topology FILE [--port P]` (the live emulation hub),
+ * `spinmesh status [--json] [--monitor]`, `spinmesh ping ADDR`, `spinmesh traceroute ADDR` — the
+ * last three talk to a running node through its control socket (`--socket PATH`, or `--config
+ * node.yaml` to read it from the config).
+ */
+import { ConfigError } from '../core/errors.ts'
+import { Hub } from '../hardware/hub.ts'
+import { loadHubTopology } from '../hardware/hub-topology.ts'
+import { loadNodeConfig } from '../runtime/config.ts'
+import { controlRequest } from '../runtime/control.ts'
+import { MeshNode } from '../runtime/node.ts'
+import type { Io } from './sim.ts'
+import { parseCommandArgs, UsageError } from './usage.ts'
+
+/** Resolves on SIGINT/SIGTERM (the daemons' normal way to stop). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolve(sig)
+    }
+    const onInt = on('SIGINT'), onTerm = on('SIGTERM')
+    process.once('SIGINT', onInt)
+    process.once('SIGTERM', onTerm)
+  })
+}
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs(argv, { config: { type: 'string' } })
+  if (!values.config) throw new UsageError('run needs --config node.yaml')
+  const config = loadNodeConfig(values.config)
+  const node = await MeshNode.start(config)
+  const addr = node.address.toString(16).padStart(8, '0')
+  node.radio.on('state', (c) => io.err(`radio ${c.state}: ${c.reason}\n`))
+  io.out(`node ${addr} running (radio ${config.radio.kind}, ${node.radio.state}${config.control.socket ? `, control ${config.control.socket}` : ''})\n`)
+  const sig = await untilSignal()
+  io.out(`node ${addr} stopping (${sig})\n`)
+  await node.close()
+  return 0
+}
+
+export async function hubCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs(argv, { topology: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } })
+  if (!values.topology) throw new UsageError('hub needs --topology FILE')
+  const port = values.port === undefined ? 7400 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${values.port}`)
+  const hub = await Hub.open({ topology: await loadHubTopology(values.topology), port, ...(values.host ? { host: values.host } : {}) })
+  io.out(`hub listening on ${values.host ?? '127.0.0.1'}:${hub.port}\n`)
+  hub.on('client', (c: unknown) => io.err(`hub: ${JSON.stringify(c)}\n`))
+  await untilSignal()
+  await hub.close()
+  return 0
+}
+
+function socketOf(values: { socket?: string; config?: string }): string {
+  if (values.socket) return values.socket
+  if (values.config) {
+    const c = loadNodeConfig(values.config)
+    if (c.control.socket) return c.control.socket
+    throw new ConfigError('control.socket', `${values.config} has no control socket`)
+  }
+  throw new UsageError('give --socket PATH (or --config node.yaml) of the running node')
+}
+
+const SOCKET_OPTIONS = { socket: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const
+
+export async function statusCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs(argv, { ...SOCKET_OPTIONS, monitor: { type: 'boolean' }, interval: { type: 'string' } })
+  const sock = socketOf(values)
+  const show = (s: Record<string, unknown>) => io.out(values.json ? JSON.stringify(s) + '\n' : formatStatus(s))
+  show(await controlRequest(sock, 'status') as Record<string, unknown>)
+  if (!values.monitor) return 0
+  const every = values.interval ? Number(values.interval) * 1000 : 2000
+  let stop = false
+  void untilSignal().then(() => (stop = true))
+  while (!stop) {
+    await new Promise((r) => setTimeout(r, every))
+    if (!stop) show(await controlRequest(sock, 'status') as Record<string, unknown>)
+  }
+  return 0
+}
+
+export function formatStatus(s: Record<string, unknown>): string {
+  const radio = s.radio as { kind: string; state: string; mtu: number; bitrate: number }
+  const neighbours = s.neighbours as Array<{ address: string; rssi: number | null; snr: number | null; quality: number }>
+  const routes = s.routes as Array<{ dst: string; nextHop: string; hops: number }>
+  const lines = [
+    `node ${s.address}${s.name ? ` (${s.name})` : ''}, up ${s.uptimeS} s, security ${s.security}`,
+    `radio ${radio.kind}: ${radio.state}, mtu ${radio.mtu}, ${radio.bitrate} bit/s`,
+    `neighbours (${neighbours.length}):`,
+    ...neighbours.map((n) => `  ${n.address}  rssi ${n.rssi ?? '-'}  snr ${n.snr ?? '-'}  quality ${n.quality.toFixed(2)}`),
+    `routes (${routes.length}):`,
+    ...routes.map((r) => `  ${r.dst} via ${r.nextHop}, ${r.hops} hop${r.hops === 1 ? '' : 's'}`),
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export async function pingCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { ...SOCKET_OPTIONS, count: { type: 'string' } })
+  if (positionals.length !== 1) throw new UsageError('ping needs one address')
+  const count = values.count === undefined ? 4 : Number(values.count)
+  const results = await controlRequest(socketOf(values), 'ping', { dst: positionals[0], count }) as Array<{ seq: number; rttMs: number | null; hopsThere?: number; hopsBack?: number }>
+  if (values.json) io.out(JSON.stringify(results) + '\n')
+  else for (const r of results) io.out(r.rttMs === null ? `seq ${r.seq}: no reply\n` : `seq ${r.seq}: ${r.rttMs.toFixed(1)} ms, ${r.hopsThere} hops there, ${r.hopsBack} back\n`)
+  return results.some((r) => r.rttMs !== null) ? 0 : 1
+}
+
+export async function tracerouteCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, SOCKET_OPTIONS)
+  if (positionals.length !== 1) throw new UsageError('traceroute needs one address')
+  const hops = await controlRequest(socketOf(values), 'traceroute', { dst: positionals[0] }) as Array<{ hop: number; node: number; rttMs: number | null }>
+  if (values.json) io.out(JSON.stringify(hops) + '\n')
+  else if (hops.length === 0) io.out('no route\n')
+  else for (const h of hops) io.out(`${h.hop}  ${h.node.toString(16).padStart(8, '0')}  ${h.rttMs === null ? '*' : `${h.rttMs.toFixed(1)} ms`}\n`)
+  return hops.length > 0 ? 0 : 1
+}
