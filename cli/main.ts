@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
-import { hubCommand, pingCommand, runCommand, statusCommand, tracerouteCommand } from './node.ts'
+import { emulatorCommand, hubCommand, pingCommand, runCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -54,6 +54,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await runCommand(rest, io)
       case 'hub':
         return await hubCommand(rest, io)
+      case 'emulator':
+        return await emulatorCommand(rest, io)
       case 'status':
         return await statusCommand(rest, io)
       case 'ping':
