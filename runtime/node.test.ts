@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
+import { initNetwork, issueToNetwork, saveCertificate } from '../crypto/network-dir.ts'
 import { Hub } from '../hardware/hub.ts'
 import { validateHubTopology } from '../hardware/hub-topology.ts'
 import { loadNodeConfig } from './config.ts'
@@ -51,6 +52,40 @@ test('five nodes in a chain on the hub: ping end to end over AODV, traceroute sh
     assert.is(status.address, hex(ids[0].address))
     assert.is(status.radio.state, 'up')
     assert.ok(status.routes.some((r) => r.dst === hex(ids[4].address) && r.hops === 4), JSON.stringify(status.routes))
+  } finally {
+    for (const n of nodes) await n.close()
+    await hub.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('an authenticated network: nodes load their certificates from files, ping works, a node without one is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-auth-'))
+  const netDir = join(dir, 'net')
+  initNetwork(netDir, 'test-net')
+  const ids = [0, 1].map((i) => {
+    const id = generateIdentity()
+    saveIdentity(id, join(dir, `n${i}.key`))
+    saveCertificate(issueToNetwork(netDir, id, { roles: ['relay'], days: 30, now: Date.now() / 1000 }), join(dir, `n${i}.cert`))
+    return id
+  })
+  const topology = validateHubTopology({ nodes: ids.map((id, i) => ({ id: id.address, position: [i * 100, 0] })), range: 150, delayMs: 2 })
+  const hub = await Hub.open({ topology, port: 0, seed: 1 })
+  const nodes: MeshNode[] = []
+  try {
+    for (let i = 0; i < 2; i++) {
+      const file = join(dir, `n${i}.yaml`)
+      writeFileSync(file, [`identity: ./n${i}.key`, `radio: { kind: hub, hub: 127.0.0.1:${hub.port} }`, 'security: { mode: authenticated, network: ./net }'].join('\n'))
+      nodes.push(await MeshNode.start(loadNodeConfig(file)))
+    }
+    const pings = await nodes[0].diag.ping(ids[1].address, { count: 2, intervalMs: 100 })
+    assert.ok(pings.every((p) => p.rttMs !== null && p.hopsThere === 1), JSON.stringify(pings))
+    assert.ok((nodes[1].status().counters as Record<string, Record<string, number>>).sec !== undefined, 'link authentication ran')
+    // A node whose key has no certificate does not start.
+    const stranger = generateIdentity()
+    saveIdentity(stranger, join(dir, 'x.key'))
+    writeFileSync(join(dir, 'x.yaml'), ['identity: ./x.key', `radio: { kind: hub, hub: 127.0.0.1:${hub.port} }`, 'security: { mode: authenticated, network: ./net }'].join('\n'))
+    await MeshNode.start(loadNodeConfig(join(dir, 'x.yaml'))).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /no certificate at .*x\.cert/))
   } finally {
     for (const n of nodes) await n.close()
     await hub.close()
