@@ -89,12 +89,12 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
 }
 
 export function formatStatus(s: Record<string, unknown>): string {
-  const radio = s.radio as { kind: string; state: string; mtu: number; bitrate: number }
+  const radio = s.radio as { kind: string; state: string; mtu: number; bitrate: number; framesSent: number; framesDropped: number; airtimeMs: number; queued: number | null }
   const neighbours = s.neighbours as Array<{ address: string; rssi: number | null; snr: number | null; quality: number }>
   const routes = s.routes as Array<{ dst: string; nextHop: string; hops: number }>
   const lines = [
     `node ${s.address}${s.name ? ` (${s.name})` : ''}, up ${s.uptimeS} s, security ${s.security}`,
-    `radio ${radio.kind}: ${radio.state}, mtu ${radio.mtu}, ${radio.bitrate} bit/s`,
+    `radio ${radio.kind}: ${radio.state}, mtu ${radio.mtu}, ${radio.bitrate} bit/s; sent ${radio.framesSent} frames (${(radio.airtimeMs / 1000).toFixed(1)} s on air), dropped ${radio.framesDropped}, queued ${radio.queued ?? '-'}`,
     `neighbours (${neighbours.length}):`,
     ...neighbours.map((n) => `  ${n.address}  rssi ${n.rssi ?? '-'}  snr ${n.snr ?? '-'}  quality ${n.quality.toFixed(2)}`),
     `routes (${routes.length}):`,

@@ -51,6 +51,8 @@ test('five nodes in a chain on the hub: ping end to end over AODV, traceroute sh
     const status = await controlRequest(sock, 'status') as { address: string; radio: { state: string }; neighbours: Array<{ address: string }>; routes: Array<{ dst: string; hops: number }> }
     assert.is(status.address, hex(ids[0].address))
     assert.is(status.radio.state, 'up')
+    const radio = status.radio as unknown as { framesSent: number; airtimeMs: number; queued: number | null }
+    assert.ok(radio.framesSent > 0 && radio.airtimeMs > 0 && radio.queued !== null, JSON.stringify(radio))
     assert.ok(status.routes.some((r) => r.dst === hex(ids[4].address) && r.hops === 4), JSON.stringify(status.routes))
   } finally {
     for (const n of nodes) await n.close()

@@ -51,6 +51,10 @@ async function openRadio(r: RadioConfig, address: Addr, scheduler: Scheduler): P
 
 export class MeshNode {
   private control: ControlServer | undefined
+  /** Time on air of the frames this node sent, ms, and how many. */
+  private airtimeMs = 0
+  private framesSent = 0
+  private framesDropped = 0
 
   private constructor(
     readonly metrics: MetricsRegistry,
@@ -78,6 +82,11 @@ export class MeshNode {
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv'), metrics: metrics.scope('aodv', address), config: config.routing.config, configPath: 'routing.config', security: security?.origin })
     const diag = new Diag({ link, router, scheduler })
     const node = new MeshNode(metrics, config, address, radio, link, router, diag, security, Date.now())
+    radio.on('sent', (e) => {
+      node.airtimeMs += e.airtimeMs
+      node.framesSent++
+    })
+    radio.on('dropped', () => node.framesDropped++)
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
@@ -94,7 +103,11 @@ export class MeshNode {
       name: this.config.name ?? null,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       security: this.config.security.mode,
-      radio: { kind: this.config.radio.kind, state: this.radio.state, mtu: this.radio.mtu, bitrate: this.radio.bitrate },
+      radio: {
+        kind: this.config.radio.kind, state: this.radio.state, mtu: this.radio.mtu, bitrate: this.radio.bitrate,
+        framesSent: this.framesSent, framesDropped: this.framesDropped, airtimeMs: Math.round(this.airtimeMs * 10) / 10,
+        queued: (this.radio as { queued?: number; pending?: number }).queued ?? (this.radio as { pending?: number }).pending ?? null,
+      },
       neighbours: this.link.neighbours().map((n) => ({ address: hex(n.addr), rssi: n.rssi ?? null, snr: n.snr ?? null, quality: n.quality })),
       routes: this.router.routes().filter((r) => r.valid).map((r) => ({ dst: hex(r.dst), nextHop: hex(r.nextHop), hops: r.hops })),
       counters: this.metrics.totals(),
