@@ -48,6 +48,8 @@ export class RadioEmulator {
   private readonly backlog: Uint8Array[] = []
   private backlogBytes = 0
   private pacing: Timer | undefined
+  /** Scheduler time at which the serial line has sent everything written so far. */
+  private lineFreeAt = 0
   private closed = false
 
   constructor(o: EmulatorOptions) {
@@ -111,8 +113,11 @@ export class RadioEmulator {
       return this.pump()
     }
     this.stats.toHost++
-    const ms = (wire.length * 10 * 1000) / (this.o.baudRate ?? 115_200)
-    this.pacing = this.o.scheduler.at(ms, () => {
+    // The line is busy until lineFreeAt; timers fire on whole milliseconds, so pace against the
+    // accumulated deadline (a per-frame delay rounded down would run the line up to 6 % fast).
+    const now = this.o.scheduler.now()
+    this.lineFreeAt = Math.max(this.lineFreeAt, now) + (wire.length * 10 * 1000) / (this.o.baudRate ?? 115_200)
+    this.pacing = this.o.scheduler.at(Math.max(0, Math.floor(this.lineFreeAt - now)), () => {
       this.pacing = undefined
       this.pump()
     })
