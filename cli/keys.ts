@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
+import { formatNodeAddress, parseNodeAddress } from '../core/addr.ts'
 import { toHex } from '../core/bytes.ts'
 import { DecodeError, ErrorCodes, SpinmeshError } from '../core/errors.ts'
 import {
@@ -20,20 +21,16 @@ import {
 import type { Io } from './sim.ts'
 import { parseCommandArgs, UsageError } from './usage.ts'
 
-/** A node address as 8 lowercase hex digits. */
-export function formatAddress(a: number): string {
-  return a.toString(16).padStart(8, '0')
-}
+/** A node address as printed: 8 lowercase hex digits. */
+export const formatAddress = formatNodeAddress
 
-/** `0x…` hex, exactly 8 hex digits (as printed), or decimal; must be a node address. */
+/** core/addr.ts's parser, its mistakes as usage errors. */
 export function parseAddress(s: string): number {
-  let a: number
-  if (/^0x[0-9a-f]{1,8}$/i.test(s)) a = parseInt(s.slice(2), 16)
-  else if (/^[0-9a-f]{8}$/i.test(s)) a = parseInt(s, 16)
-  else if (/^[0-9]{1,10}$/.test(s)) a = Number(s)
-  else throw new UsageError(`"${s}" is not an address (8 hex digits as printed by keygen, 0x-prefixed hex, or decimal)`)
-  if (a < 1 || a > 0x7fffffff) throw new UsageError(`${s} is not a node address (1..0x7fffffff)`)
-  return a
+  try {
+    return parseNodeAddress(s)
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)

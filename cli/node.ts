@@ -10,7 +10,8 @@ import { Hub } from '../hardware/hub.ts'
 import { loadHubTopology } from '../hardware/hub-topology.ts'
 import { loadNodeConfig } from '../runtime/config.ts'
 import { controlRequest } from '../runtime/control.ts'
-import { MeshNode, parseNodeAddress } from '../runtime/node.ts'
+import { MeshNode } from '../runtime/node.ts'
+import { formatNodeAddress, parseNodeAddress } from '../core/addr.ts'
 import { RadioEmulator } from '../runtime/emulator.ts'
 import { RealScheduler } from '../core/scheduler.ts'
 import { HubRadio } from '../hardware/hub-radio.ts'
@@ -38,7 +39,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (!values.config) throw new UsageError('run needs --config node.yaml')
   const config = loadNodeConfig(values.config)
   const node = await MeshNode.start(config)
-  const addr = node.address.toString(16).padStart(8, '0')
+  const addr = formatNodeAddress(node.address)
   node.radio.on('state', (c) => io.err(`radio ${c.state}: ${c.reason}\n`))
   io.out(`node ${addr} running (radio ${config.radio.kind}, ${node.radio.state}${config.control.socket ? `, control ${config.control.socket}` : ''})\n`)
   const sig = await untilSignal()
@@ -119,7 +120,7 @@ export async function tracerouteCommand(argv: string[], io: Io): Promise<number>
   const hops = await controlRequest(socketOf(values), 'traceroute', { dst: positionals[0] }) as Array<{ hop: number; node: number; rttMs: number | null }>
   if (values.json) io.out(JSON.stringify(hops) + '\n')
   else if (hops.length === 0) io.out('no route\n')
-  else for (const h of hops) io.out(`${h.hop}  ${h.node.toString(16).padStart(8, '0')}  ${h.rttMs === null ? '*' : `${h.rttMs.toFixed(1)} ms`}\n`)
+  else for (const h of hops) io.out(`${h.hop}  ${formatNodeAddress(h.node)}  ${h.rttMs === null ? '*' : `${h.rttMs.toFixed(1)} ms`}\n`)
   return hops.length > 0 ? 0 : 1
 }
 

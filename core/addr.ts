@@ -36,3 +36,19 @@ export function formatAddr(a: Addr): string {
   if (isGroupAddr(a)) return `group:${a - GROUP_BASE}`
   return String(a)
 }
+
+/** A node address as 8 lowercase hex digits (what keygen prints). */
+export function formatNodeAddress(a: Addr): string {
+  return a.toString(16).padStart(8, '0')
+}
+
+/** `0x…` hex, exactly 8 hex digits (as printed), or decimal; must be a node address (RangeError otherwise). */
+export function parseNodeAddress(s: string): Addr {
+  let a: number
+  if (/^0x[0-9a-f]{1,8}$/i.test(s)) a = parseInt(s.slice(2), 16)
+  else if (/^[0-9a-f]{8}$/i.test(s)) a = parseInt(s, 16)
+  else if (/^[0-9]{1,10}$/.test(s)) a = Number(s)
+  else throw new RangeError(`"${s}" is not an address (8 hex digits as printed by keygen, 0x-prefixed hex, or decimal)`)
+  if (!isNodeAddr(a)) throw new RangeError(`${s} is not a node address (1..0x7fffffff)`)
+  return a
+}

@@ -8,24 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RealScheduler } from '../core/scheduler.ts'
-import type { RadioState } from './radio.ts'
+import { untilState } from './state-wait.ts'
 import { SerialLink } from './serial-link.ts'
 import { SocatPair } from './socat.ts'
 
-/** Resolves when `link` reaches `state` (fails the test after `ms`). */
-function until(link: SerialLink, state: RadioState, ms = 5000): Promise<string> {
-  if (link.state === state) return Promise.resolve('already')
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`serial link not ${state} within ${ms} ms (is ${link.state})`)), ms)
-    const on = (c: { state: RadioState; reason: string }) => {
-      if (c.state !== state) return
-      clearTimeout(t)
-      link.off('state', on)
-      resolve(c.reason)
-    }
-    link.on('state', on)
-  })
-}
 
 function nextData(link: SerialLink, ms = 5000): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -55,13 +41,13 @@ test('missing at start, up when the device appears, reconnecting on unplug, up a
     assert.is(a.state, 'connecting')
     assert.is(a.write(Uint8Array.of(1)), false, 'nothing to write to yet: the caller keeps its bytes')
     await pair.start()
-    await Promise.all([until(a, 'up'), until(b, 'up')])
+    await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
     const got = nextData(b)
     assert.ok(a.write(Uint8Array.of(0xc0, 1, 2, 3, 0xc0)))
     assert.equal([...(await got)], [0xc0, 1, 2, 3, 0xc0])
 
     // Unplug: socat goes away, the ptys with it.
-    const lost = Promise.all([until(a, 'reconnecting'), until(b, 'reconnecting')])
+    const lost = Promise.all([untilState(a, 'reconnecting'), untilState(b, 'reconnecting')])
     await pair.kill()
     // A reader notices the hang-up (a close with `disconnected`) or, if it was not reading, its
     // next write fails (EIO): either way it reconnects.
@@ -72,7 +58,7 @@ test('missing at start, up when the device appears, reconnecting on unplug, up a
 
     // Plugged back: a new pty at the same path.
     await pair.start()
-    await Promise.all([until(a, 'up'), until(b, 'up')])
+    await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
     const again = nextData(a)
     assert.ok(b.write(Uint8Array.of(7, 7)))
     assert.equal([...(await again)], [7, 7])
@@ -103,7 +89,7 @@ test('a device named by serial number is looked for among the listed ports; bad 
   const reasons: string[] = []
   link.on('state', (c) => reasons.push(`${c.state}: ${c.reason}`))
   link.start()
-  await until(link, 'up')
+  await untilState(link, 'up')
   assert.match(reasons[1], /device not found \(serialNumber A10K7XYZ\)/)
   assert.is(link.devicePath, '/dev/ttyUSB3')
   await link.close()

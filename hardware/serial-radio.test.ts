@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RealScheduler } from '../core/scheduler.ts'
-import type { RadioState, RxFrame } from './radio.ts'
+import type { RxFrame } from './radio.ts'
+import { untilState } from './state-wait.ts'
 import { radioContract } from './radio-contract.ts'
 import { SerialLink } from './serial-link.ts'
 import { SerialRadio, type SerialFraming } from './serial-radio.ts'
@@ -53,19 +54,6 @@ function radios(dir: string, o: { ttlMs?: number; retryA?: number; framing?: Ser
   return { pair, a, b }
 }
 
-function until(r: SerialRadio, state: RadioState, ms = 5000): Promise<void> {
-  if (r.state === state) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`radio not ${state} within ${ms} ms (is ${r.state})`)), ms)
-    const on = (c: { state: RadioState }) => {
-      if (c.state !== state) return
-      clearTimeout(t)
-      r.off('state', on)
-      resolve()
-    }
-    r.on('state', on)
-  })
-}
 
 function frames(r: SerialRadio, n: number, ms = 5000): Promise<RxFrame[]> {
   const got: RxFrame[] = []
@@ -86,7 +74,7 @@ radioContract(`SerialRadio over a socat pty pair, ${name} framing`, async () => 
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
   const { pair, a, b } = radios(dir, { framing })
   await pair.start()
-  await Promise.all([until(a, 'up'), until(b, 'up')])
+  await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
   let pendingA = 0
   a.on('sent', () => pendingA--)
   a.on('dropped', () => pendingA--)
@@ -118,9 +106,9 @@ test('frames sent while the device is unplugged go out after it is back; those p
   const { pair, a, b } = radios(dir, { ttlMs: 400, retryA: 300 })
   try {
     await pair.start()
-    await Promise.all([until(a, 'up'), until(b, 'up')])
+    await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
     // Unplug, and make both sides notice.
-    const gone = Promise.all([until(a, 'reconnecting'), until(b, 'reconnecting')])
+    const gone = Promise.all([untilState(a, 'reconnecting'), untilState(b, 'reconnecting')])
     await pair.kill()
     a.send(Uint8Array.of(0))
     b.send(Uint8Array.of(0))

@@ -6,7 +6,7 @@
  * `traceroute`.
  */
 import { randomBytes } from 'node:crypto'
-import type { Addr } from '../core/addr.ts'
+import { formatNodeAddress, isNodeAddr, parseNodeAddress, type Addr } from '../core/addr.ts'
 import { MetricsRegistry } from '../core/metrics.ts'
 import { SeededRng } from '../core/rng.ts'
 import { RealScheduler, type Scheduler } from '../core/scheduler.ts'
@@ -25,15 +25,13 @@ import type { NodeConfig, RadioConfig } from './config.ts'
 import { ControlServer } from './control.ts'
 import { loadNodeSecurity } from './security.ts'
 
-const hex = (a: Addr): string => a.toString(16).padStart(8, '0')
+const hex = formatNodeAddress
 
-/** Parse a node address as printed (8 hex digits or 0x-hex) or decimal. */
-export function parseNodeAddress(s: unknown): Addr {
-  if (typeof s === 'number' && Number.isInteger(s)) return s
+/** A node address from a control request: as printed (8 hex digits, 0x-hex) or decimal, or a number. */
+export function addressParam(s: unknown): Addr {
+  if (typeof s === 'number' && isNodeAddr(s)) return s
   if (typeof s !== 'string') throw new RangeError(`an address is 8 hex digits (as keygen prints), got ${String(s)}`)
-  const v = /^0x[0-9a-f]+$/i.test(s) || /^[0-9a-f]{8}$/i.test(s) ? parseInt(s.replace(/^0x/i, ''), 16) : /^\d+$/.test(s) ? Number(s) : NaN
-  if (!(v >= 1 && v <= 0x7fffffff)) throw new RangeError(`not a node address: ${s}`)
-  return v
+  return parseNodeAddress(s)
 }
 
 async function openRadio(r: RadioConfig, address: Addr, scheduler: Scheduler): Promise<Radio> {
@@ -90,8 +88,8 @@ export class MeshNode {
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
-        ping: async (p) => node.diag.ping(parseNodeAddress(p.dst), { count: typeof p.count === 'number' ? p.count : 4, intervalMs: typeof p.intervalMs === 'number' ? p.intervalMs : 1000 }),
-        traceroute: async (p) => node.diag.traceroute(parseNodeAddress(p.dst)),
+        ping: async (p) => node.diag.ping(addressParam(p.dst), { count: typeof p.count === 'number' ? p.count : 4, intervalMs: typeof p.intervalMs === 'number' ? p.intervalMs : 1000 }),
+        traceroute: async (p) => node.diag.traceroute(addressParam(p.dst)),
       })
     }
     return node

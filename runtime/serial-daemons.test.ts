@@ -14,27 +14,14 @@ import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
 import { Hub } from '../hardware/hub.ts'
 import { HubRadio } from '../hardware/hub-radio.ts'
 import { validateHubTopology } from '../hardware/hub-topology.ts'
-import type { RadioState } from '../hardware/radio.ts'
 import { cobsFraming } from '../hardware/serial-framing.ts'
 import { SerialLink } from '../hardware/serial-link.ts'
 import { SocatPair } from '../hardware/socat.ts'
+import { untilState } from '../hardware/state-wait.ts'
 import { loadNodeConfig } from './config.ts'
 import { RadioEmulator } from './emulator.ts'
 import { MeshNode } from './node.ts'
 
-function until(node: MeshNode, state: RadioState, ms = 8000): Promise<void> {
-  if (node.radio.state === state) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`radio not ${state} within ${ms} ms (is ${node.radio.state})`)), ms)
-    const on = (c: { state: RadioState }) => {
-      if (c.state !== state) return
-      clearTimeout(t)
-      node.radio.off('state', on)
-      resolve()
-    }
-    node.radio.on('state', on)
-  })
-}
 
 test('two daemons on emulated serial radios ping each other, and recover from an unplugged device', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-serial-'))
@@ -61,20 +48,20 @@ test('two daemons on emulated serial radios ping each other, and recover from an
       ].join('\n'))
       nodes.push(await MeshNode.start(loadNodeConfig(join(dir, `n${i}.yaml`)), { scheduler }))
     }
-    await Promise.all(nodes.map((n) => until(n, 'up')))
+    await Promise.all(nodes.map((n) => untilState(n.radio, 'up', 8000)))
     const first = await nodes[0].diag.ping(ids[1].address, { count: 2, intervalMs: 100 })
     assert.ok(first.every((p) => p.rttMs !== null && p.hopsThere === 1), JSON.stringify(first))
     const back = await nodes[1].diag.ping(ids[0].address, { count: 1 })
     assert.ok(back[0].rttMs !== null, 'and the other way')
 
     // Unplug node 0's radio: its serial link goes down (reconnecting).
-    const reconnecting = until(nodes[0], 'reconnecting')
+    const reconnecting = untilState(nodes[0].radio, 'reconnecting', 8000)
     await pairs[0].kill()
     nodes[0].radio.send(Uint8Array.of(1, 2, 3)) // a write to the dead pty is noticed at once
     await reconnecting
     // A new pty at the same path: the node finds it again and the mesh works again.
     await pairs[0].start()
-    await until(nodes[0], 'up')
+    await untilState(nodes[0].radio, 'up', 8000)
     const after = await nodes[0].diag.ping(ids[1].address, { count: 2, intervalMs: 200 })
     assert.ok(after.some((p) => p.rttMs !== null), `after the replug: ${JSON.stringify(after)}`)
     assert.ok(emulators[0].stats.toAir > 0 && emulators[1].stats.toHost > 0)
