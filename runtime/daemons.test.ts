@@ -5,54 +5,14 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
+import { daemon, run, stop } from './processes.ts'
 
-const bin = new URL('../cli/spinmesh.js', import.meta.url).pathname
 const hex = (a: number) => a.toString(16).padStart(8, '0')
-
-/** Start `spinmesh args`; resolves once stdout shows `ready` (rejects on exit or after 20 s). */
-function daemon(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; out: string[] }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: string[] = []
-    const timer = setTimeout(() => reject(new Error(`spinmesh ${args.join(' ')} not ready: ${out.join('')}`)), 20_000)
-    proc.stdout!.on('data', (d: Buffer) => {
-      out.push(d.toString())
-      if (ready.test(out.join(''))) {
-        clearTimeout(timer)
-        resolve({ proc, out })
-      }
-    })
-    proc.stderr!.on('data', (d: Buffer) => out.push(d.toString()))
-    proc.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`spinmesh ${args.join(' ')} exited (${code}): ${out.join('')}`))
-    })
-  })
-}
-
-/** Run `spinmesh args` to completion. */
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-    proc.on('exit', (code) => resolve({ code, out }))
-  })
-}
-
-function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    p.once('exit', () => resolve())
-    p.kill('SIGTERM')
-  })
-}
 
 test('hub + five `spinmesh run` daemons in a chain: spinmesh ping end to end, traceroute shows 4 hops', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-daemons-'))
