@@ -116,7 +116,7 @@ export class Diag {
     if (d.type === 'echo-request') {
       this.o.router.sendRouted(m.origin, Proto.DIAG, encodeDiag({ ...d, type: 'echo-reply', hops: Math.min(255, m.hops) }))
     } else if (d.type === 'echo-reply') {
-      this.answer(`e${d.id}/${d.seq}`, { ...d, back: m.hops })
+      this.answer(`e${d.id}/${d.seq}/${m.origin}`, { ...d, back: m.hops }) // only the pinged node answers
     } else if (d.type === 'route-query') {
       this.o.router.sendRouted(m.origin, Proto.DIAG, encodeDiag(this.routeAnswer(d.id, d.target)))
     } else this.answer(`r${d.id}/${m.origin}`, d)
@@ -138,7 +138,7 @@ export class Diag {
   }
 
   /** Send `count` echoes to `dst`, one every `intervalMs`; resolves with one result per echo. */
-  async ping(dst: Addr, o: { count?: number; intervalMs?: number; size?: number } = {}): Promise<PingResult[]> {
+  async ping(dst: Addr, o: { count?: number; intervalMs?: number; size?: number; cancelled?: () => boolean } = {}): Promise<PingResult[]> {
     this.open()
     if (!isNodeAddr(dst) || dst === this.address) throw new RangeError(`ping: ${dst} is not another node's address`)
     const count = o.count ?? 4, interval = o.intervalMs ?? 1000, padding = o.size ?? 0
@@ -146,8 +146,9 @@ export class Diag {
     const results: Array<Promise<PingResult>> = []
     for (let seq = 0; seq < count; seq++) {
       if (seq > 0) await this.sleep(interval)
+      if (this.closed || o.cancelled?.()) break // the asker went away, or this node stops
       const sentAt = this.o.scheduler.now()
-      const reply = this.wait(`e${id}/${seq}`)
+      const reply = this.wait(`e${id}/${seq}/${dst}`)
       this.o.router.sendRouted(dst, Proto.DIAG, encodeDiag({ type: 'echo-request', id, seq, hops: 0, padding }))
       results.push(reply.then((m) => (m === null || m.type !== 'echo-reply' ? { seq, rttMs: null } : { seq, rttMs: this.o.scheduler.now() - sentAt, hopsThere: m.hops, hopsBack: m.back })))
     }
@@ -165,20 +166,23 @@ export class Diag {
     const first = this.o.router.route(dst)
     if (!first?.valid) return []
     const hops: TraceHop[] = []
+    const seen = new Set<Addr>([this.address])
     let at = first.nextHop
-    let previous: Addr = this.address
-    for (let hop = 1; hop <= (o.maxHops ?? 32); hop++) {
+    for (let hop = 1; hop <= (o.maxHops ?? 32) && !this.closed; hop++) {
       // The first hop is our neighbour: ask it over the link. Further hops are asked by a routed
       // query (the router finds them; the answer comes back routed).
+      seen.add(at)
       const id = this.id()
       const sentAt = this.o.scheduler.now()
+      const query = encodeDiag({ type: 'route-query', id, target: dst })
       const answer = this.wait(`r${id}/${at}`)
-      if (previous === this.address) this.port.send(at, encodeDiag({ type: 'route-query', id, target: dst }))
-      else this.o.router.sendRouted(at, Proto.DIAG, encodeDiag({ type: 'route-query', id, target: dst }))
+      if (hop === 1) this.port.send(at, query)
+      else this.o.router.sendRouted(at, Proto.DIAG, query)
       const a = await answer
       hops.push({ hop, node: at, rttMs: a === null ? null : this.o.scheduler.now() - sentAt })
-      if (a === null || a.type !== 'route-answer' || at === dst || a.nextHop === 0 || a.nextHop === at) break
-      previous = at
+      if (a === null || a.type !== 'route-answer' || a.target !== dst || at === dst || a.nextHop === 0 || a.nextHop === at) break
+      // A routing loop (or a lying answer) names a node already on the path: stop there.
+      if (seen.has(a.nextHop)) break
       at = a.nextHop
     }
     return hops

@@ -80,6 +80,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
   show(await controlRequest(sock, 'status') as Record<string, unknown>)
   if (!values.monitor) return 0
   const every = values.interval ? Number(values.interval) * 1000 : 2000
+  if (!(every >= 100)) throw new UsageError(`--interval is seconds (at least 0.1), got ${values.interval}`)
   let stop = false
   void untilSignal().then(() => (stop = true))
   while (!stop) {

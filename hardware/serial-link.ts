@@ -41,6 +41,9 @@ export interface SerialBackoff {
   factor: number
 }
 
+/** A link up this long resets the reconnect backoff. */
+const STABLE_MS = 5000
+
 export const DEFAULT_SERIAL_BACKOFF: Readonly<SerialBackoff> = Object.freeze({ initialMs: 250, maxMs: 5000, factor: 2 })
 
 export interface SerialLinkOptions {
@@ -76,6 +79,7 @@ export class SerialLink extends Emitter<SerialLinkEvents> {
   private port: SerialPortHandle | undefined
   private path: string | undefined
   private timer: Timer | undefined
+  private stableTimer: Timer | undefined
   private delayMs: number
   private started = false
   private closed = false
@@ -107,7 +111,7 @@ export class SerialLink extends Emitter<SerialLinkEvents> {
     if (this.started || this.closed) return
     this.started = true
     this.setState('connecting', 'starting')
-    void this.attempt()
+    this.attempt().catch((e) => this.emit('error', new SpinmeshError(ErrorCodes.IO, `serial link: ${(e as Error).message}`)))
   }
 
   /**
@@ -140,6 +144,7 @@ export class SerialLink extends Emitter<SerialLinkEvents> {
     this.generation++
     this.timer?.cancel()
     this.timer = undefined
+    this.stableTimer?.cancel()
     const port = this.port
     this.port = undefined
     if (port) await new Promise<void>((resolve) => port.close(() => resolve()))
@@ -165,7 +170,13 @@ export class SerialLink extends Emitter<SerialLinkEvents> {
     }
     this.port = port
     this.path = path
-    this.delayMs = this.backoff.initialMs
+    // The backoff starts over only once the device has stayed up a while: one that drops right
+    // after every open is retried ever more slowly, not in a tight loop.
+    this.stableTimer?.cancel()
+    this.stableTimer = this.o.scheduler.at(STABLE_MS, () => {
+      this.stableTimer = undefined
+      if (gen === this.generation) this.delayMs = this.backoff.initialMs
+    })
     port.on('data', (chunk) => {
       if (gen === this.generation) this.emit('data', chunk)
     })
@@ -197,7 +208,7 @@ export class SerialLink extends Emitter<SerialLinkEvents> {
     const delay = this.delayMs * jitter
     this.delayMs = Math.min(this.backoff.maxMs, this.delayMs * this.backoff.factor)
     this.timer?.cancel()
-    this.timer = this.o.scheduler.at(delay, () => void this.attempt())
+    this.timer = this.o.scheduler.at(delay, () => void this.attempt().catch((e) => this.emit('error', new SpinmeshError(ErrorCodes.IO, `serial link: ${(e as Error).message}`))))
   }
 
   private setState(state: RadioState, reason: string, path?: string): void {

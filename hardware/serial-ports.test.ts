@@ -60,6 +60,7 @@ test('findPort: by serial number wherever the device came back, else by path if 
   assert.is(findPort({ vendorId: '239A' }, ports), '/dev/ttyACM0')
   assert.is(findPort({ serialNumber: 'GONE' }, ports), undefined, 'the device is not plugged in')
   assert.is(findPort({ serialNumber: 'GONE', path: '/dev/ttyUSB9' }, ports, (p) => p === '/dev/ttyUSB9'), '/dev/ttyUSB9', 'fall back to the configured path')
+  assert.is(findPort({ serialNumber: 'GONE', path: '/dev/ttyUSB1' }, ports, () => true), undefined, 'the path now holds another adapter: not opened')
   assert.is(findPort({ path: '/dev/pts/7' }, [], (p) => p === '/dev/pts/7'), '/dev/pts/7', 'a pty is found by path')
   assert.is(findPort({ path: '/dev/pts/8' }, [], () => false), undefined)
 })

@@ -126,6 +126,9 @@ export function findPort(match: PortMatch, ports: readonly PortInfo[], exists: (
       (match.productId === undefined || p.productId === match.productId.toLowerCase()))
     if (hit) return hit.path
     if (match.path === undefined) return undefined
+    // The configured path now holds another device (a different serial number or ids): not ours.
+    const there = ports.find((p) => p.path === match.path || p.byId === match.path)
+    if (there !== undefined && (there.serialNumber !== undefined || there.vendorId !== undefined)) return undefined
   }
   return match.path !== undefined && exists(match.path) ? match.path : undefined
 }

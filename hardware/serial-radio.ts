@@ -47,7 +47,11 @@ export interface SerialRadioOptions {
 interface Queued {
   bytes: Uint8Array
   expiresAt: number
+  urgent: boolean
 }
+
+/** A serial write not confirmed within this long is stalled (flow control, a hung device): reconnect. */
+const WRITE_STALL_MS = 5000
 
 export interface SerialRadioStats {
   framesReceived: number
@@ -85,7 +89,7 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
       if (c.state === 'up') this.decoder = o.framing.decoder()
       this.emit('state', { state: c.state, reason: c.reason })
       if (c.state === 'up') this.pump()
-      else this.armExpiry()
+      this.armExpiry()
     })
     o.link.on('data', (chunk) => this.receive(chunk))
     o.link.on('error', (e) => this.emit('error', e))
@@ -112,9 +116,11 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
       this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queueLimit} frames)`))
       return
     }
-    const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs }
-    if (opts?.urgent === true) this.queue.splice(this.urgentWaiting++, 0, q)
+    const urgent = opts?.urgent === true
+    const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs, urgent }
+    if (urgent) this.queue.splice(this.urgentWaiting++, 0, q)
     else this.queue.push(q)
+    this.armExpiry()
     this.later(() => this.pump())
   }
 
@@ -145,24 +151,34 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
     this.dropExpired()
     const q = this.queue.shift()
     if (q === undefined) return
-    if (this.urgentWaiting > 0) this.urgentWaiting--
+    if (q.urgent) this.urgentWaiting--
     this.writing = true
+    // A write the port never confirms (CTS flow control, a device that stopped reading) must not
+    // hold the queue forever: the link reconnects, which fails the write, which requeues the frame.
+    const stall = this.o.scheduler.at(WRITE_STALL_MS, () => this.o.link.reconnect(`serial write not confirmed within ${WRITE_STALL_MS} ms`))
     const ok = this.o.link.write(this.o.framing.encode(q.bytes), (err) => {
+      stall.cancel()
       this.writing = false
       if (this.closed) return this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed while the frame was being written')
       if (err) {
-        this.queue.unshift(q) // again after the reconnect, or it expires
-        this.armExpiry()
+        this.requeue(q) // again after the reconnect, or it expires
         return
       }
       this.emit('sent', { bytes: q.bytes, at: this.o.scheduler.now(), airtimeMs: this.airtimeMs(q.bytes.length) })
       this.pump()
     })
     if (!ok) {
+      stall.cancel()
       this.writing = false
-      this.queue.unshift(q)
-      this.armExpiry()
+      this.requeue(q)
     }
+  }
+
+  /** Put a frame back at the head of its class (urgent frames stay ahead, in order). */
+  private requeue(q: Queued): void {
+    if (q.urgent) this.queue.splice(0, 0, q), this.urgentWaiting++
+    else this.queue.splice(this.urgentWaiting, 0, q)
+    this.armExpiry()
   }
 
   private dropExpired(): void {
@@ -173,13 +189,13 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
         continue
       }
       const [q] = this.queue.splice(i, 1)
-      if (i < this.urgentWaiting) this.urgentWaiting--
+      if (q.urgent) this.urgentWaiting--
       this.stats.expired++
       this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${this.ttlMs} ms (the device was ${this.o.link.state})`)
     }
   }
 
-  /** While frames wait for the link, drop each when its TTL runs out. */
+  /** While frames wait (the link down, or a write in flight), drop each when its TTL runs out. */
   private armExpiry(): void {
     this.expiryTimer?.cancel()
     this.expiryTimer = undefined

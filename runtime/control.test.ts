@@ -1,15 +1,30 @@
 /** The control socket: requests, errors, streamed events, a stale socket replaced, one in use refused. */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControlServer, controlRequest } from './control.ts'
 
+/** A socket file whose listener died (SIGKILL: nothing removed it). */
+function staleSocket(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    child.stdout!.once('data', () => child.kill('SIGKILL'))
+    child.once('exit', () => (existsSync(path) ? resolve() : reject(new Error('the socket file went away'))))
+  })
+}
+
 test('requests get results or errors with codes; streaming methods push events; the socket is 0600', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-ctl-'))
   const path = join(dir, 'node.sock')
-  writeFileSync(path, '') // a stale file from a crashed daemon
+  // A regular file at the path is not ours to replace.
+  writeFileSync(path, '')
+  await ControlServer.listen(path, {}).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /exists and is not a socket/))
+  rmSync(path)
+  // A socket left by a crashed daemon (a process killed while listening) is replaced.
+  await staleSocket(path)
   const server = await ControlServer.listen(path, {
     status: async () => ({ address: '00000001', state: 'up' }),
     ping: async (p) => {

@@ -7,9 +7,11 @@
  * lines until the client disconnects.
  *
  * Bounded: a request line longer than MAX_LINE bytes closes the connection; at most MAX_CLIENTS
- * connections. The socket file is created with mode 0600 (only the node's user may control it).
+ * connections. The socket file is made mode 0600 (only the node's user may control it; put it in
+ * a directory only that user can write, since the mode is set just after listening). An existing
+ * path is replaced only if it is a socket nobody listens on (a crashed daemon's).
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { ErrorCodes, SpinmeshError, isSpinmeshError } from '../core/errors.ts'
 
@@ -37,6 +39,7 @@ export class ControlServer {
   static async listen(path: string, methods: Readonly<Record<string, Method>>): Promise<ControlServer> {
     const c = new ControlServer(path, methods)
     if (existsSync(path)) {
+      if (!lstatSync(path).isSocket()) throw new SpinmeshError(ErrorCodes.CONFIG, `control socket path ${path} exists and is not a socket (refusing to replace it)`)
       const alive = await new Promise<boolean>((resolve) => {
         const probe = createConnection(path)
         probe.once('connect', () => (probe.destroy(), resolve(true)))
@@ -78,6 +81,7 @@ export class ControlServer {
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl)
         buf = buf.slice(nl + 1)
+        if (line.length > MAX_LINE) return void s.destroy()
         if (line.trim()) void this.handle(s, line, closed)
       }
       if (buf.length > MAX_LINE) s.destroy()
@@ -95,7 +99,9 @@ export class ControlServer {
       if (!s.destroyed) s.write(JSON.stringify({ id, ...o }) + '\n')
     }
     try {
-      const req = JSON.parse(line) as { id?: unknown; method?: unknown; params?: unknown }
+      const parsed: unknown = JSON.parse(line)
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SyntaxError('a request is a JSON object {id, method, params}')
+      const req = parsed as { id?: unknown; method?: unknown; params?: unknown }
       id = req.id ?? null
       if (typeof req.method !== 'string' || !Object.hasOwn(this.methods, req.method)) {
         throw new SpinmeshError(ErrorCodes.UNSUPPORTED, `unknown method ${JSON.stringify(req.method)}; known: ${Object.keys(this.methods).join(', ')}`)
@@ -114,12 +120,23 @@ export class ControlServer {
  * One request to a node's control socket; resolves with the result, rejects with a SpinmeshError
  * (the node's error, or: no node listening there). `onEvent` receives streamed events.
  */
-export function controlRequest(path: string, method: string, params: Record<string, unknown> = {}, onEvent?: (e: unknown) => void): Promise<unknown> {
+export function controlRequest(path: string, method: string, params: Record<string, unknown> = {}, onEvent?: (e: unknown) => void, timeoutMs = 600_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const s = createConnection(path)
     let buf = ''
+    let settled = false
+    const timer = setTimeout(() => {
+      s.destroy()
+      reject(new SpinmeshError(ErrorCodes.EXPIRED, `no answer from ${path} to ${method} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    timer.unref()
+    s.once('close', () => {
+      clearTimeout(timer)
+      if (!settled) reject(new SpinmeshError(ErrorCodes.CLOSED, `the node on ${path} closed the connection before answering ${method}`))
+    })
     s.setEncoding('utf8')
     s.once('error', (e: NodeJS.ErrnoException) => {
+      settled = true
       reject(new SpinmeshError(ErrorCodes.CLOSED, `no node is listening on ${path} (${e.code ?? e.message}); is \`spinmesh run\` running with this control socket?`))
     })
     s.once('connect', () => s.write(JSON.stringify({ id: 1, method, params }) + '\n'))
@@ -130,6 +147,7 @@ export function controlRequest(path: string, method: string, params: Record<stri
         buf = buf.slice(nl + 1)
         if ('event' in msg) onEvent?.(msg.event)
         else {
+          settled = true
           s.end()
           if (msg.error) reject(new SpinmeshError(msg.error.code as never, msg.error.message))
           else resolve(msg.result)

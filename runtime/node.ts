@@ -76,6 +76,15 @@ export class MeshNode {
       : undefined
     const rng = new SeededRng(randomBytes(4).readUInt32BE(0))
     const radio = await openRadio(config.radio, address, scheduler)
+    try {
+      return await MeshNode.compose(config, scheduler, address, metrics, security, rng, radio)
+    } catch (e) {
+      await radio.close() // a failed start leaves nothing running (the serial link would retry forever)
+      throw e
+    }
+  }
+
+  private static async compose(config: NodeConfig, scheduler: Scheduler, address: Addr, metrics: MetricsRegistry, security: NodeSecurity | undefined, rng: SeededRng, radio: Radio): Promise<MeshNode> {
     const link = new LinkLayer({ address, radio, scheduler, rng: rng.fork('link'), metrics: metrics.scope('link', address), config: config.link, auth: security?.link })
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv'), metrics: metrics.scope('aodv', address), config: config.routing.config, configPath: 'routing.config', security: security?.origin })
     const diag = new Diag({ link, router, scheduler })
@@ -88,8 +97,20 @@ export class MeshNode {
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
-        ping: async (p) => node.diag.ping(addressParam(p.dst), { count: typeof p.count === 'number' ? p.count : 4, intervalMs: typeof p.intervalMs === 'number' ? p.intervalMs : 1000 }),
+        ping: async (p, ctx) => {
+          const count = typeof p.count === 'number' ? p.count : 4, intervalMs = typeof p.intervalMs === 'number' ? p.intervalMs : 1000
+          if (!(Number.isInteger(count) && count >= 1 && count <= 1000)) throw new RangeError(`ping count must be 1..1000, got ${String(p.count)}`)
+          if (!(intervalMs >= 10 && intervalMs <= 60_000)) throw new RangeError(`ping interval must be 10..60000 ms, got ${String(p.intervalMs)}`)
+          let gone = false
+          void ctx.closed.then(() => (gone = true))
+          return node.diag.ping(addressParam(p.dst), { count, intervalMs, cancelled: () => gone })
+        },
         traceroute: async (p) => node.diag.traceroute(addressParam(p.dst)),
+      }).catch(async (e) => {
+        diag.close()
+        router.close()
+        link.close()
+        throw e
       })
     }
     return node
