@@ -3,6 +3,7 @@
 import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { settler, until } from './state-wait.ts'
 import { RealScheduler, type Scheduler, type Timer } from '../core/scheduler.ts'
 import { checkDecoderProperties, configError } from '../core/testing.ts'
 import { Hub } from './hub.ts'
@@ -11,39 +12,8 @@ import { chain, validateHubTopology } from './hub-topology.ts'
 import type { Radio } from './radio.ts'
 import { radioContract } from './radio-contract.ts'
 import { validateHubRadioConfig } from './udp-defaults.ts'
-import type { DatagramRadio } from './udp-radio.ts'
 
-type Ev = 'sent' | 'dropped' | 'frame' | 'state'
 
-/** Resolve when `check()` holds, re-checked on each listed event; reject after `ms` naming `what`. */
-function until(check: () => boolean, on: Array<[Radio, Ev]>, what: string, ms = 2000): Promise<void> {
-  if (check()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      for (const [r, ev] of on) r.off(ev, poke)
-    }
-    const poke = (): void => {
-      if (check()) {
-        done()
-        resolve()
-      }
-    }
-    const timer = setTimeout(() => {
-      done()
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
-    }, ms)
-    for (const [r, ev] of on) r.on(ev, poke)
-  })
-}
-
-function settler(a: DatagramRadio, b: Radio): () => Promise<void> {
-  let sent = 0
-  let heard = 0
-  a.on('sent', () => sent++)
-  b.on('frame', () => heard++)
-  return () => until(() => a.pending === 0 && heard >= sent, [[a, 'sent'], [a, 'dropped'], [b, 'frame']], `a idle and b hearing a's frames`)
-}
 
 const state = (r: Radio, s: string, ms = 2000): Promise<void> => until(() => r.state === s, [[r, 'state']], `state ${s}`, ms)
 
@@ -85,7 +55,7 @@ class GatedScheduler implements Scheduler {
 radioContract('HubRadio', async () => {
   const { hub, a, b } = await twoNodes({ queueLimit: 64 })
   return {
-    a, b, settle: settler(a, b), queueLimit: 64,
+    a, b, settle: settler(a, b, () => a.pending), queueLimit: 64,
     cleanup: async () => {
       await Promise.all([a.close(), b.close()])
       await hub.close()

@@ -3,6 +3,7 @@
 // asserted as lower bounds only.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { until } from './state-wait.ts'
 import { RealScheduler, type Scheduler } from '../core/scheduler.ts'
 import { configError } from '../core/testing.ts'
 import { Hub, type HubOptions } from './hub.ts'
@@ -11,32 +12,7 @@ import { chain, parseHubTopology, type HubTopology } from './hub-topology.ts'
 import type { RxFrame } from './radio.ts'
 import { validateHubConfig } from './udp-defaults.ts'
 
-interface Listenable {
-  on(ev: string, fn: () => void): unknown
-  off(ev: string, fn: () => void): unknown
-}
 
-/** Resolve when `check()` holds, re-checked on each listed event; reject after `ms` naming `what`. */
-function until(check: () => boolean, on: Array<[Listenable, string]>, what: string, ms = 2000): Promise<void> {
-  if (check()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      for (const [e, ev] of on) e.off(ev, poke)
-    }
-    const poke = (): void => {
-      if (check()) {
-        done()
-        resolve()
-      }
-    }
-    const timer = setTimeout(() => {
-      done()
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
-    }, ms)
-    for (const [e, ev] of on) e.on(ev, poke)
-  })
-}
 
 interface Net {
   hub: Hub
@@ -73,7 +49,7 @@ async function exchange(n: Net, expected: Record<number, number[]>): Promise<voi
   for (const [id, r] of n.radios) r.send(Uint8Array.of(id, 0xee))
   const total = Object.values(expected).reduce((s, l) => s + l.length, 0)
   const count = (): number => [...n.heard.values()].reduce((s, l) => s + l.length, 0)
-  await until(() => count() >= total, [...n.radios.values()].map((r): [Listenable, string] => [r, 'frame']), `${total} deliveries`)
+  await until(() => count() >= total, [...n.radios.values()].map((r) => [r, 'frame'] as const), `${total} deliveries`)
   await until(() => n.hub.stats.frames === n.radios.size && n.hub.pending === 0, [[n.hub, 'frame'], [n.hub, 'copy']], 'the hub to be idle')
   // Everything the hub forwarded has been heard, so nothing else is on its way.
   assert.is(n.hub.linkStats().reduce((s, l) => s + l.delivered, 0), total, 'copies forwarded by the hub')

@@ -4,6 +4,7 @@
  * both paths exist; `kill()` removes them, as an unplugged USB adapter does.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 
 export class SocatPair {
   private proc: ChildProcess | undefined
@@ -31,14 +32,19 @@ export class SocatPair {
     })
   }
 
-  /** Kill socat and wait until it is gone (its ptys disappear). */
-  kill(): Promise<void> {
+  /**
+   * Kill socat and wait until it is gone, then remove its links: a killed socat leaves them
+   * pointing at /dev/pts/N, which another process may get next (a test would open the wrong pty).
+   */
+  async kill(): Promise<void> {
     const p = this.proc
     this.proc = undefined
-    if (p === undefined || p.exitCode !== null) return Promise.resolve()
-    return new Promise((resolve) => {
-      p.once('exit', () => resolve())
-      p.kill('SIGKILL')
-    })
+    if (p !== undefined && p.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        p.once('exit', () => resolve())
+        p.kill('SIGKILL')
+      })
+    }
+    for (const link of [this.a, this.b]) rmSync(link, { force: true })
   }
 }

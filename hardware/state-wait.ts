@@ -1,29 +1,51 @@
 /**
- * Test support for real I/O: wait until a radio or serial link reaches a state (its `state`
- * events), failing after a deadline instead of sleeping and checking.
+ * Test support for real I/O: wait for a condition, re-checked whenever one of the listed emitters
+ * fires, failing after a deadline (never sleep-and-check); and the common cases built on it.
  */
-import type { RadioState } from './radio.ts'
+import type { Radio, RadioState } from './radio.ts'
 
-interface HasState {
-  readonly state: RadioState
-  on(event: 'state', fn: (c: { state: RadioState; reason: string }) => void): unknown
-  off(event: 'state', fn: (c: { state: RadioState; reason: string }) => void): unknown
+interface Listenable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(ev: any, fn: (...args: any[]) => void): unknown
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(ev: any, fn: (...args: any[]) => void): unknown
 }
 
-/** Resolves with the reason once `x` is in `state` ('already' if it is); rejects after `ms`. */
-export function untilState(x: HasState, state: RadioState, ms = 5000): Promise<string> {
-  if (x.state === state) return Promise.resolve('already')
+/** Resolve when `check()` holds, re-checked on each listed event; reject after `ms` naming `what`. */
+export function until(check: () => boolean, on: ReadonlyArray<readonly [Listenable, string]>, what: string, ms = 2000): Promise<void> {
+  if (check()) return Promise.resolve()
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      x.off('state', on)
-      reject(new Error(`not ${state} within ${ms} ms (is ${x.state})`))
-    }, ms)
-    const on = (c: { state: RadioState; reason: string }) => {
-      if (c.state !== state) return
-      clearTimeout(t)
-      x.off('state', on)
-      resolve(c.reason)
+    const done = (): void => {
+      clearTimeout(timer)
+      for (const [e, ev] of on) e.off(ev, poke)
     }
-    x.on('state', on)
+    const poke = (): void => {
+      if (check()) {
+        done()
+        resolve()
+      }
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
+    }, ms)
+    for (const [e, ev] of on) e.on(ev, poke)
   })
+}
+
+/** Resolves once `x` (a radio or a serial link) is in `state`; rejects after `ms`. */
+export function untilState(x: Listenable & { readonly state: RadioState }, state: RadioState, ms = 5000): Promise<void> {
+  return until(() => x.state === state, [[x, 'state']], `state ${state} (is ${x.state})`, ms)
+}
+
+/**
+ * A Radio contract `settle()` for real I/O: resolves when `a` has nothing waiting (`waiting()`)
+ * and `b` heard as many frames as `a` reported sent.
+ */
+export function settler(a: Radio, b: Radio, waiting: () => number): () => Promise<void> {
+  let sent = 0
+  let heard = 0
+  a.on('sent', () => sent++)
+  b.on('frame', () => heard++)
+  return () => until(() => waiting() === 0 && heard >= sent, [[a, 'sent'], [a, 'dropped'], [b, 'frame']], `a idle and b hearing a's frames`)
 }

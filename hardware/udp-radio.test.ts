@@ -4,12 +4,13 @@ import { createSocket, type Socket } from 'node:dgram'
 import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { settler, until } from './state-wait.ts'
 import { configError, checkDecoderProperties } from '../core/testing.ts'
 import { RealScheduler } from '../core/scheduler.ts'
-import type { Radio, RxFrame } from './radio.ts'
+import type { RxFrame } from './radio.ts'
 import { radioContract } from './radio-contract.ts'
 import { validateUdpRadioConfig } from './udp-defaults.ts'
-import { UdpRadio, decodeUdpRadioDatagram, encodeUdpRadioDatagram, type DatagramRadio, type UdpRadioOptions } from './udp-radio.ts'
+import { UdpRadio, decodeUdpRadioDatagram, encodeUdpRadioDatagram, type UdpRadioOptions } from './udp-radio.ts'
 
 const LO = '127.0.0.1'
 const GROUP = '239.72.83.77'
@@ -22,36 +23,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** Resolve when `check()` holds, re-checked on each listed event; reject after `ms` naming `what`. */
-function until(check: () => boolean, on: Array<[Radio, 'sent' | 'dropped' | 'frame' | 'state']>, what: string, ms = 2000): Promise<void> {
-  if (check()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      for (const [r, ev] of on) r.off(ev, poke)
-    }
-    const poke = (): void => {
-      if (check()) {
-        done()
-        resolve()
-      }
-    }
-    const timer = setTimeout(() => {
-      done()
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
-    }, ms)
-    for (const [r, ev] of on) r.on(ev, poke)
-  })
-}
 
-/** settle(): `a` has nothing pending and `b` heard as many frames as `a` sent. */
-function settler(a: DatagramRadio, b: Radio): () => Promise<void> {
-  let sent = 0
-  let heard = 0
-  a.on('sent', () => sent++)
-  b.on('frame', () => heard++)
-  return () => until(() => a.pending === 0 && heard >= sent, [[a, 'sent'], [a, 'dropped'], [b, 'frame']], `a idle and b hearing a's frames`)
-}
 
 async function udpPair(extra: UdpRadioOptions = {}): Promise<{ a: UdpRadio; b: UdpRadio; port: number }> {
   const port = await freePort()
@@ -84,7 +56,7 @@ if (unavailable !== null) {
 } else {
   radioContract('UdpRadio', async () => {
     const { a, b } = await udpPair()
-    return { a, b, settle: settler(a, b), queueLimit: 64, cleanup: async () => void (await Promise.all([a.close(), b.close()])) }
+    return { a, b, settle: settler(a, b, () => a.pending), queueLimit: 64, cleanup: async () => void (await Promise.all([a.close(), b.close()])) }
   })
 
   test('UdpRadio: up with a reason naming group and interface; frames carry no RSSI; the header is 7 bytes', async () => {
