@@ -13,6 +13,7 @@ import { controlRequest } from '../runtime/control.ts'
 import { MeshNode } from '../runtime/node.ts'
 import { formatNodeAddress, parseNodeAddress } from '../core/addr.ts'
 import { RadioEmulator } from '../runtime/emulator.ts'
+import { BridgeEmulator } from '../runtime/bridge-emulator.ts'
 import { RealScheduler } from '../core/scheduler.ts'
 import { HubRadio } from '../hardware/hub-radio.ts'
 import { SerialLink } from '../hardware/serial-link.ts'
@@ -126,25 +127,25 @@ export async function tracerouteCommand(argv: string[], io: Io): Promise<number>
 }
 
 /**
- * `spinmesh emulator --device PATH --framing cobs|kiss --hub HOST:PORT --node ADDR [--baud N] [--mtu N]`:
- * a transparent radio module on the serial device PATH (the host's radio opens the other end),
- * on the air of the live hub as node ADDR.
+ * `spinmesh emulator --device PATH --framing cobs|kiss|bridge --hub HOST:PORT --node ADDR [--baud N] [--mtu N]`:
+ * a radio on the serial device PATH (the host's radio opens the other end), on the air of the
+ * live hub as node ADDR: a transparent module (cobs, kiss) or firmware speaking the bridge protocol.
  */
 export async function emulatorCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs(argv, { device: { type: 'string' }, framing: { type: 'string' }, hub: { type: 'string' }, node: { type: 'string' }, baud: { type: 'string' }, mtu: { type: 'string' } })
   if (!values.device || !values.hub || !values.node) throw new UsageError('emulator needs --device PATH --hub HOST:PORT --node ADDR')
   const framing = values.framing ?? 'cobs'
-  if (framing !== 'cobs' && framing !== 'kiss') throw new UsageError(`--framing must be cobs or kiss (bridge: not yet), got ${framing}`)
+  if (framing !== 'cobs' && framing !== 'kiss' && framing !== 'bridge') throw new UsageError(`--framing must be cobs, kiss or bridge, got ${framing}`)
   const m = /^([^:]+):(\d+)$/.exec(values.hub)
   if (!m) throw new UsageError(`--hub must be HOST:PORT, got ${values.hub}`)
   const baudRate = values.baud ? Number(values.baud) : 115_200
   const mtu = values.mtu ? Number(values.mtu) : framing === 'kiss' ? 255 : 240
   const scheduler = new RealScheduler()
   const air = await HubRadio.open({ node: parseNodeAddress(values.node), hubHost: m[1], hubPort: Number(m[2]), mtu, scheduler })
-  const emulator = new RadioEmulator({
-    serial: new SerialLink({ match: { path: values.device }, baudRate, scheduler }),
-    framing: framing === 'kiss' ? kissFraming(mtu) : cobsFraming(mtu), air, scheduler, baudRate,
-  })
+  const serial = new SerialLink({ match: { path: values.device }, baudRate, scheduler })
+  const emulator = framing === 'bridge'
+    ? new BridgeEmulator({ serial, air, scheduler })
+    : new RadioEmulator({ serial, framing: framing === 'kiss' ? kissFraming(mtu) : cobsFraming(mtu), air, scheduler, baudRate })
   io.out(`emulator on ${values.device} (${framing}), node ${values.node} on hub ${values.hub}\n`)
   await untilSignal()
   io.out(`emulator stopping: ${JSON.stringify(emulator.stats)}\n`)

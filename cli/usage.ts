@@ -21,7 +21,7 @@ Usage:
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
   spinmesh run --config node.yaml          run a real node (runtime/examples/ has configs)
   spinmesh hub --topology FILE [--port P]  the live emulation hub joining local node processes
-  spinmesh emulator --device PATH --framing cobs|kiss --hub HOST:PORT --node ADDR [--baud N]
+  spinmesh emulator --device PATH --framing cobs|kiss|bridge --hub HOST:PORT --node ADDR [--baud N]
                                            a radio module on a serial device, on the hub's air
   spinmesh status [--json] [--monitor] (--socket PATH | --config node.yaml)
                                            a running node: radio, neighbours, routes, counters

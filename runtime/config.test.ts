@@ -36,6 +36,8 @@ test('mistakes name the field', () => {
   assert.is(path({ ...base(), routing: { protocol: 'odsbr' } }), 'routing.protocol')
   assert.is(path({ ...base(), security: { mode: 'authenticated' } }), 'security.network')
   assert.is(path({ ...base(), colour: 'blue' }), 'colour')
+  assert.is(path({ ...base(), radio: { kind: 'serial', device: { path: '/dev/x' }, framing: 'bridge' } }), 'radio.lora')
+  assert.is(path({ ...base(), radio: { kind: 'serial', device: { path: '/dev/x' }, framing: 'bridge', lora: { frequencyHz: 868100000, bandwidthHz: 125000, spreadingFactor: 13, codingRate: 5, txPowerDbm: 14 } } }), 'radio.lora.spreadingFactor')
   assert.is(path({ radio: base().radio }), 'identity')
   assert.is(configError(() => loadNodeConfig('/nonexistent/node.yaml')).message.includes('cannot read config'), true)
 })

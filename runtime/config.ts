@@ -43,8 +43,23 @@ const radioSchema = z.discriminatedUnion('kind', [
     kind: z.literal('serial'),
     device,
     baudRate: z.int().min(300).max(4_000_000).default(115_200),
-    /** cobs: COBS + CRC-32 frames for transparent UART radios; kiss: KISS TNCs and RNodes. */
-    framing: z.enum(['cobs', 'kiss']).default('cobs'),
+    /**
+     * cobs: COBS + CRC-32 frames for transparent UART radios; kiss: KISS TNCs and RNodes; bridge:
+     * firmware speaking our bridge protocol (firmware-bridge/PROTOCOL.md), configured by `lora`.
+     */
+    framing: z.enum(['cobs', 'kiss', 'bridge']).default('cobs'),
+    /** bridge: the radio settings sent in CONFIG. */
+    lora: z
+      .strictObject({
+        frequencyHz: z.int().min(137_000_000).max(3_000_000_000),
+        bandwidthHz: z.int().min(7_800).max(1_625_000),
+        spreadingFactor: z.int().min(5).max(12),
+        codingRate: z.int().min(5).max(8),
+        txPowerDbm: z.int().min(-9).max(30),
+        preambleLength: z.int().min(6).max(65_535).optional(),
+        dutyCyclePermille: z.int().min(1).max(1000).optional(),
+      })
+      .optional(),
     /** A frame not written within this long (e.g. while the device is unplugged) is reported failed. */
     frameTtlMs: pos.default(30_000),
     queueLimit: z.int().min(1).max(100_000).default(64),
@@ -118,6 +133,9 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
   const c = r.data
   const base = dirname(resolve(file))
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p))
+  if (c.radio.kind === 'serial' && c.radio.framing === 'bridge' && c.radio.lora === undefined) {
+    throw new ConfigError('radio.lora', 'required with framing: bridge (frequencyHz, bandwidthHz, spreadingFactor, codingRate, txPowerDbm)')
+  }
   if (c.security.mode === 'authenticated' && c.security.network === undefined) {
     throw new ConfigError('security.network', "required in an authenticated network (the directory `spinmesh network init` made); or set security.mode: open")
   }

@@ -18,6 +18,7 @@ import type { NodeSecurity } from '../crypto/sim-network.ts'
 import type { Radio } from '../hardware/radio.ts'
 import { SerialLink } from '../hardware/serial-link.ts'
 import { SerialRadio } from '../hardware/serial-radio.ts'
+import { BridgeRadio } from '../hardware/bridge-radio.ts'
 import { cobsFraming, kissFraming } from '../hardware/serial-framing.ts'
 import { UdpRadio } from '../hardware/udp-radio.ts'
 import { HubRadio } from '../hardware/hub-radio.ts'
@@ -38,6 +39,9 @@ async function openRadio(r: RadioConfig, address: Addr, scheduler: Scheduler): P
   if (r.kind === 'serial') {
     const mtu = r.mtu ?? (r.framing === 'kiss' ? 255 : 240)
     const link = new SerialLink({ match: r.device, baudRate: r.baudRate, scheduler })
+    if (r.framing === 'bridge') {
+      return new BridgeRadio({ link, scheduler, rng: new SeededRng(randomBytes(4).readUInt32BE(0)), config: r.lora!, mtu: r.mtu ?? 255, queueLimit: r.queueLimit, frameTtlMs: r.frameTtlMs })
+    }
     return new SerialRadio({ link, framing: r.framing === 'kiss' ? kissFraming(mtu) : cobsFraming(mtu), scheduler, mtu, bitrate: r.bitrate ?? r.baudRate, frameTtlMs: r.frameTtlMs, queueLimit: r.queueLimit })
   }
   if (r.kind === 'udp') {
