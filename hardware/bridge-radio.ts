@@ -30,6 +30,7 @@ import { checkFrame } from './check-frame.ts'
 import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
 import { cobsFraming } from './serial-framing.ts'
 import type { SerialLink } from './serial-link.ts'
+import { TxQueue, type QueuedFrame } from './tx-queue.ts'
 import type { SerialFraming } from './serial-radio.ts'
 
 /** The radio settings sent in CONFIG (PROTOCOL.md §4.3); `type` and `id` are the driver's. */
@@ -65,7 +66,7 @@ export interface BridgeRadioStats {
   radioErrors: number
 }
 
-interface Queued { bytes: Uint8Array; expiresAt: number; urgent: boolean }
+type Queued = QueuedFrame
 type Phase = 'idle' | 'hello' | 'config' | 'ready' | 'failed'
 
 const TX_ERROR_CODES: Record<number, ErrorCode> = {
@@ -91,8 +92,6 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   private readonly o: BridgeRadioOptions
   private readonly timing: BridgeTiming
   private readonly maxMtu: number
-  private readonly queueLimit: number
-  private readonly ttlMs: number
   private readonly framing: SerialFraming
   private mtuValue: number
   private bitrateValue: number
@@ -103,8 +102,7 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   private phase: Phase = 'idle'
   private closed = false
   private decoder: ReturnType<SerialFraming['decoder']>
-  private readonly queue: Queued[] = []
-  private urgentWaiting = 0
+  private readonly queue: TxQueue
   /** TX handed to the radio and not answered, by id, in the order sent. */
   private readonly outstanding = new Map<number, Queued>()
   private nextTxId = 0
@@ -119,7 +117,6 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   private heartbeatTimer: Timer | undefined
   private silenceTimer: Timer | undefined
   private txTimer: Timer | undefined
-  private expiryTimer: Timer | undefined
 
   constructor(o: BridgeRadioOptions) {
     super()
@@ -131,8 +128,14 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
     encodeBridge({ ...this.configMessage(), id: 0 })
     this.maxMtu = this.mtuValue = mtu
     this.bitrateValue = o.bitrateHint ?? 1000
-    this.queueLimit = o.queueLimit ?? 64
-    this.ttlMs = o.frameTtlMs ?? 30_000
+    const ttlMs = o.frameTtlMs ?? 30_000
+    this.queue = new TxQueue({
+      scheduler: o.scheduler, limit: o.queueLimit ?? 64, ttlMs,
+      onExpired: (q) => {
+        this.stats.expired++
+        this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${ttlMs} ms (the radio was ${this.state})`)
+      },
+    })
     this.framing = cobsFraming(MAX_MESSAGE_SIZE)
     this.decoder = this.framing.decoder()
     o.link.on('state', (c) => this.onLinkState(c.state, c.reason))
@@ -170,15 +173,11 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   send(frame: Uint8Array, opts?: SendOptions): void {
     checkFrame(frame, this.mtuValue, this.closed)
     const bytes = frame.slice()
-    if (this.queue.length >= this.queueLimit) {
-      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queueLimit} frames)`))
+    if (this.queue.full) {
+      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queue.limit} frames)`))
       return
     }
-    const urgent = opts?.urgent === true
-    const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs, urgent }
-    if (urgent) this.queue.splice(this.urgentWaiting++, 0, q)
-    else this.queue.push(q)
-    this.armExpiry()
+    this.queue.push(bytes, opts?.urgent === true)
     this.later(() => this.pump())
   }
 
@@ -186,11 +185,10 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
     if (this.closed) return
     this.closed = true
     this.stopTimers()
-    this.expiryTimer?.cancel()
-    this.urgentWaiting = 0
+    this.queue.close()
     for (const q of this.outstanding.values()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the radio answered the TX')
     this.outstanding.clear()
-    for (const q of this.queue.splice(0)) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
+    for (const q of this.queue.drain()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
     if (this.phase !== 'idle' && this.o.link.state === 'up') this.write({ type: M.RESET, hard: false })
     this.phase = 'idle'
     await this.o.link.close()
@@ -239,7 +237,6 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
     const lost = [...this.outstanding.values()]
     this.outstanding.clear()
     for (const q of lost) this.drop(q.bytes, ErrorCodes.IO, `no TX answer before the session ended (${reason})`)
-    this.armExpiry()
   }
 
   private stopTimers(): void {
@@ -400,21 +397,20 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   /** Hand frames to the radio while the session is ready and it has room. */
   private pump(): void {
     if (this.closed || this.phase !== 'ready') return
-    this.dropExpired()
-    while (this.outstanding.size < this.txQueue && this.queue.length > 0 && this.phase === 'ready') {
-      const q = this.queue.shift()!
-      if (q.urgent) this.urgentWaiting--
+    while (this.outstanding.size < this.txQueue && this.phase === 'ready') {
+      const q = this.queue.shift()
+      if (q === undefined) break
       const id = this.nextTxId
       this.nextTxId = (this.nextTxId + 1) & 0xffff
       const wasIdle = this.outstanding.size === 0
       this.outstanding.set(id, q)
       const ok = this.write({ type: M.TX, id, urgent: q.urgent, payload: q.bytes }, (err) => {
         // Never written: it goes again after the reconnect (or expires), it was not on air.
-        if (err && this.outstanding.delete(id)) this.requeue(q)
+        if (err && this.outstanding.delete(id)) this.queue.requeue(q)
       })
       if (!ok) {
         this.outstanding.delete(id)
-        this.requeue(q)
+        this.queue.requeue(q)
         return
       }
       if (wasIdle) this.armTxDeadline(false)
@@ -433,38 +429,6 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
     this.txTimer = this.o.scheduler.at(ms, () => {
       this.txTimer = undefined
       this.lose(`no TX-DONE within ${Math.round(ms)} ms`)
-    })
-  }
-
-  private requeue(q: Queued): void {
-    if (q.urgent) this.queue.splice(0, 0, q), this.urgentWaiting++
-    else this.queue.splice(this.urgentWaiting, 0, q)
-    this.armExpiry()
-  }
-
-  private dropExpired(): void {
-    const now = this.o.scheduler.now()
-    for (let i = 0; i < this.queue.length;) {
-      if (this.queue[i].expiresAt > now) {
-        i++
-        continue
-      }
-      const [q] = this.queue.splice(i, 1)
-      if (q.urgent) this.urgentWaiting--
-      this.stats.expired++
-      this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${this.ttlMs} ms (the radio was ${this.state})`)
-    }
-  }
-
-  private armExpiry(): void {
-    this.expiryTimer?.cancel()
-    this.expiryTimer = undefined
-    if (this.closed || this.queue.length === 0) return
-    const next = Math.min(...this.queue.map((q) => q.expiresAt))
-    this.expiryTimer = this.o.scheduler.at(Math.max(0, next - this.o.scheduler.now()), () => {
-      this.expiryTimer = undefined
-      this.dropExpired()
-      this.armExpiry()
     })
   }
 

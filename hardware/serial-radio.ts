@@ -16,11 +16,12 @@
  */
 import { ErrorCodes, type ErrorCode } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
-import type { Scheduler, Timer } from '../core/scheduler.ts'
+import type { Scheduler } from '../core/scheduler.ts'
 import { airtimeMs } from './airtime.ts'
 import { checkFrame } from './check-frame.ts'
 import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
 import type { SerialLink } from './serial-link.ts'
+import { TxQueue } from './tx-queue.ts'
 
 /** How frames travel on the serial line (firmware-bridge/ framers fit this). */
 export interface SerialFraming {
@@ -44,12 +45,6 @@ export interface SerialRadioOptions {
   frameTtlMs?: number
 }
 
-interface Queued {
-  bytes: Uint8Array
-  expiresAt: number
-  urgent: boolean
-}
-
 /** A serial write not confirmed within this long is stalled (flow control, a hung device): reconnect. */
 const WRITE_STALL_MS = 5000
 
@@ -65,14 +60,10 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
   readonly bitrate: number
   readonly stats: SerialRadioStats = { framesReceived: 0, decodeErrors: 0, expired: 0 }
   private readonly o: SerialRadioOptions
-  private readonly queueLimit: number
-  private readonly ttlMs: number
-  private readonly queue: Queued[] = []
-  private urgentWaiting = 0
+  private readonly queue: TxQueue
   private writing = false
   private closed = false
   private decoder: ReturnType<SerialFraming['decoder']>
-  private expiryTimer: Timer | undefined
 
   constructor(o: SerialRadioOptions) {
     super()
@@ -81,15 +72,20 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
     this.o = o
     this.mtu = o.mtu
     this.bitrate = o.bitrate
-    this.queueLimit = o.queueLimit ?? 64
-    this.ttlMs = o.frameTtlMs ?? 30_000
+    const ttlMs = o.frameTtlMs ?? 30_000
+    this.queue = new TxQueue({
+      scheduler: o.scheduler, limit: o.queueLimit ?? 64, ttlMs,
+      onExpired: (q) => {
+        this.stats.expired++
+        this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${ttlMs} ms (the device was ${this.o.link.state})`)
+      },
+    })
     this.decoder = o.framing.decoder()
     o.link.on('state', (c) => {
       if (this.closed) return
       if (c.state === 'up') this.decoder = o.framing.decoder()
       this.emit('state', { state: c.state, reason: c.reason })
       if (c.state === 'up') this.pump()
-      this.armExpiry()
     })
     o.link.on('data', (chunk) => this.receive(chunk))
     o.link.on('error', (e) => this.emit('error', e))
@@ -112,24 +108,19 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
   send(frame: Uint8Array, opts?: SendOptions): void {
     checkFrame(frame, this.mtu, this.closed)
     const bytes = frame.slice()
-    if (this.queue.length >= this.queueLimit) {
-      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queueLimit} frames)`))
+    if (this.queue.full) {
+      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queue.limit} frames)`))
       return
     }
-    const urgent = opts?.urgent === true
-    const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs, urgent }
-    if (urgent) this.queue.splice(this.urgentWaiting++, 0, q)
-    else this.queue.push(q)
-    this.armExpiry()
+    this.queue.push(bytes, opts?.urgent === true)
     this.later(() => this.pump())
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.expiryTimer?.cancel()
-    this.urgentWaiting = 0
-    for (const q of this.queue.splice(0)) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
+    this.queue.close()
+    for (const q of this.queue.drain()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
     await this.o.link.close()
     this.emit('state', { state: 'down', reason: 'closed' })
   }
@@ -148,10 +139,8 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
   /** Write the next frame when the link is up and no write is in flight. */
   private pump(): void {
     if (this.closed || this.writing || this.o.link.state !== 'up') return
-    this.dropExpired()
     const q = this.queue.shift()
     if (q === undefined) return
-    if (q.urgent) this.urgentWaiting--
     this.writing = true
     // A write the port never confirms (CTS flow control, a device that stopped reading) must not
     // hold the queue forever: the link reconnects, which fails the write, which requeues the frame.
@@ -161,7 +150,7 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
       this.writing = false
       if (this.closed) return this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed while the frame was being written')
       if (err) {
-        this.requeue(q) // again after the reconnect, or it expires
+        this.queue.requeue(q) // again after the reconnect, or it expires
         return
       }
       this.emit('sent', { bytes: q.bytes, at: this.o.scheduler.now(), airtimeMs: this.airtimeMs(q.bytes.length) })
@@ -170,42 +159,8 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
     if (!ok) {
       stall.cancel()
       this.writing = false
-      this.requeue(q)
+      this.queue.requeue(q)
     }
-  }
-
-  /** Put a frame back at the head of its class (urgent frames stay ahead, in order). */
-  private requeue(q: Queued): void {
-    if (q.urgent) this.queue.splice(0, 0, q), this.urgentWaiting++
-    else this.queue.splice(this.urgentWaiting, 0, q)
-    this.armExpiry()
-  }
-
-  private dropExpired(): void {
-    const now = this.o.scheduler.now()
-    for (let i = 0; i < this.queue.length;) {
-      if (this.queue[i].expiresAt > now) {
-        i++
-        continue
-      }
-      const [q] = this.queue.splice(i, 1)
-      if (q.urgent) this.urgentWaiting--
-      this.stats.expired++
-      this.drop(q.bytes, ErrorCodes.EXPIRED, `not sent within ${this.ttlMs} ms (the device was ${this.o.link.state})`)
-    }
-  }
-
-  /** While frames wait (the link down, or a write in flight), drop each when its TTL runs out. */
-  private armExpiry(): void {
-    this.expiryTimer?.cancel()
-    this.expiryTimer = undefined
-    if (this.closed || this.queue.length === 0) return
-    const next = Math.min(...this.queue.map((q) => q.expiresAt))
-    this.expiryTimer = this.o.scheduler.at(Math.max(0, next - this.o.scheduler.now()), () => {
-      this.expiryTimer = undefined
-      this.dropExpired()
-      this.armExpiry()
-    })
   }
 
   private drop(bytes: Uint8Array, code: ErrorCode, reason: string): void {
