@@ -43,7 +43,9 @@ async function rig() {
     for (const ev of decoder.push(chunk)) if (ev.kind === 'frame') inbox.emit('msg', decodeRadioMessage(ev.payload.slice()))
   })
   host.start()
-  await untilState(host, 'up')
+  // Both ends open before anything is written: a frame written before the emulator's side is open
+  // could be lost in the pty.
+  await Promise.all([untilState(host, 'up'), untilState(device, 'up')])
   /** Send `m`, resolve with the first message of `type` that follows. */
   const ask = <T extends RadioMessage['type']>(m: HostMessage | undefined, type: T, ms = 3000): Promise<Of<T>> => {
     const p = new Promise<Of<T>>((resolve, reject) => {
