@@ -107,13 +107,7 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
 
   send(frame: Uint8Array, opts?: SendOptions): void {
     checkFrame(frame, this.mtu, this.closed)
-    const bytes = frame.slice()
-    if (this.queue.full) {
-      this.later(() => this.drop(bytes, ErrorCodes.QUEUE_FULL, `tx queue full (${this.queue.limit} frames)`))
-      return
-    }
-    this.queue.push(bytes, opts?.urgent === true)
-    this.later(() => this.pump())
+    this.queue.submit(frame.slice(), opts?.urgent === true, (bytes, reason) => this.drop(bytes, ErrorCodes.QUEUE_FULL, reason), () => this.pump())
   }
 
   async close(): Promise<void> {
@@ -165,9 +159,5 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
 
   private drop(bytes: Uint8Array, code: ErrorCode, reason: string): void {
     this.emit('dropped', { bytes, code, reason })
-  }
-
-  private later(fn: () => void): void {
-    this.o.scheduler.at(0, () => fn())
   }
 }

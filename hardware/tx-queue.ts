@@ -46,6 +46,20 @@ export class TxQueue {
     return this.frames.length >= this.limit
   }
 
+  /**
+   * What a radio's `send` does with an accepted frame (never reporting inside `send`, as the Radio
+   * contract asks): queue it and call `pump` on a later tick, or, when full, call `refuse` on a
+   * later tick with the reason.
+   */
+  submit(bytes: Uint8Array, urgent: boolean, refuse: (bytes: Uint8Array, reason: string) => void, pump: () => void): void {
+    if (this.full) {
+      this.o.scheduler.at(0, () => refuse(bytes, `tx queue full (${this.limit} frames)`))
+      return
+    }
+    this.push(bytes, urgent)
+    this.o.scheduler.at(0, pump)
+  }
+
   /** Queue a frame (the caller checked `full`). */
   push(bytes: Uint8Array, urgent: boolean): void {
     const q = { bytes, expiresAt: this.o.scheduler.now() + this.ttlMs, urgent }
