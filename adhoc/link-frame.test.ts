@@ -20,6 +20,7 @@ import {
   KIND_DATA,
   ownFrameKind,
   ownTxFrameKey,
+  peekLinkAddresses,
   sentDataProto,
   txFrameKey,
   type LinkFrame,
@@ -125,6 +126,23 @@ test('mutated valid frames (every kind) decode to a frame or a DecodeError', () 
     Uint8Array.of(h, ...rest),
   )
   fc.assert(fc.property(headed, total(decodeLinkFrame)), { seed: 4, numRuns: 5000 })
+})
+
+test('peekLinkAddresses agrees with the decoder on every valid frame, and is total on any bytes', () => {
+  fc.assert(
+    fc.property(anyFrame, (f) => {
+      const bytes = encodeLinkFrame(f)
+      const d = decodeLinkFrame(bytes)
+      const dst = 'dst' in d ? d.dst : BROADCAST
+      assert.equal(peekLinkAddresses(bytes), dst === BROADCAST ? { src: d.src } : { src: d.src, dst })
+    }),
+    { seed: 11, numRuns: 500 },
+  )
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 16 }), (b) => {
+    const p = peekLinkAddresses(b)
+    assert.ok(p === undefined || (p.src >= 1 && p.src <= 0x7fffffff))
+  }), { seed: 12, numRuns: 5000 })
+  assert.is(peekLinkAddresses(new Uint8Array([0x40, 0, 0, 0])), undefined)
 })
 
 test('beacon body and fragment header decoders are total', () => {

@@ -168,6 +168,21 @@ export function decodeBeaconBody(bytes: Uint8Array): number {
   return ms
 }
 
+/**
+ * The link addresses of a frame without decoding it (a multi-radio node learns which radio hears
+ * whom, hardware/multi-radio.ts): src, and dst unless BCAST; undefined when the header is not a
+ * version-1 header with node addresses. Cheap and total; it does not check the rest of the frame.
+ */
+export function peekLinkAddresses(bytes: Uint8Array): { src: Addr; dst?: Addr } | undefined {
+  if (bytes.length < LINK_BASE_SIZE || bytes[0] >>> 6 !== LINK_VERSION) return undefined
+  const src = getU32(bytes, 1)
+  if (!isNodeAddr(src)) return undefined
+  if ((bytes[0] & FLAG_BCAST) !== 0) return { src }
+  if (bytes.length < LINK_BASE_SIZE + 4) return undefined
+  const dst = getU32(bytes, 5)
+  return isNodeAddr(dst) ? { src, dst } : undefined
+}
+
 /** Decode any link frame. Returns a frame or throws `DecodeError`; never throws anything else. */
 export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
   const auth = bytes.length > 0 && (bytes[0] & FLAG_AUTH) !== 0

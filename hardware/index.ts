@@ -52,6 +52,7 @@ export { SerialLink, openSerialPort, type SerialLinkOptions } from './serial-lin
 export { SerialRadio, type SerialRadioOptions, type SerialFraming } from './serial-radio.ts'
 export { cobsFraming, kissFraming } from './serial-framing.ts'
 export { UdpRadio, DatagramRadio } from './udp-radio.ts'
+export { MultiRadio, compositeState, MULTI_RADIO_DEFAULTS, type MultiRadioOptions, type FrameAddresses } from './multi-radio.ts'
 export { HubRadio } from './hub-radio.ts'
 export { Hub } from './hub.ts'
 export { loadHubTopology, parseHubTopology, chain as hubChain } from './hub-topology.ts'
