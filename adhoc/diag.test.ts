@@ -43,6 +43,25 @@ test('traceroute across a 5-node chain shows the 4 hops, from the routing tables
   assert.ok(hops.every((h) => h.rttMs !== null && h.rttMs > 0))
 })
 
+test('traceroute stops where an answer names a node already on the path (a routing loop or a lie)', async () => {
+  const net = aodvNet(5, chain(5))
+  // Node 4 answers that its next hop to 5 is node 2 (already on the path): a loop.
+  const real = net.node(4)
+  const lying = new Proxy(real, {
+    get(t, k) {
+      if (k === 'route') return (dst: number) => {
+        const r = t.route(dst)
+        return dst === 5 && r ? { ...r, nextHop: 2 } : r
+      }
+      const v = Reflect.get(t, k) as unknown
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v
+    },
+  })
+  const d = net.links.map((link, i) => new Diag({ link, router: i === 3 ? lying : net.node(i + 1), scheduler: net.scheduler }))
+  const hops = await drive(net, d[0].traceroute(5))
+  assert.equal(hops.map((h) => [h.hop, h.node]), [[1, 2], [2, 3], [3, 4]])
+})
+
 test('an unreachable node: pings time out (null), traceroute is empty; bad targets refused', async () => {
   const net = aodvNet(4, [[1, 2], [3, 4]])
   const d = diags(net)
