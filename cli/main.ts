@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
-import { emulatorCommand, hubCommand, pingCommand, runCommand, statusCommand, tracerouteCommand } from './node.ts'
+import { emulatorCommand, groupCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -62,6 +62,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await pingCommand(rest, io)
       case 'traceroute':
         return await tracerouteCommand(rest, io)
+      case 'send':
+        return await sendCommand(rest, io)
+      case 'join':
+      case 'leave':
+        return await groupCommand(cmd, rest, io)
       case 'keygen':
       case 'network':
       case 'cert':

@@ -1,9 +1,9 @@
 /**
  * Commands for real nodes (issue 8): `spinmesh run --config node.yaml` (the daemon, until SIGINT
  * or SIGTERM), `spinmesh hub --topology FILE [--port P]` (the live emulation hub),
- * `spinmesh status [--json] [--monitor]`, `spinmesh ping ADDR`, `spinmesh traceroute ADDR` — the
- * last three talk to a running node through its control socket (`--socket PATH`, or `--config
- * node.yaml` to read it from the config).
+ * `spinmesh status [--json] [--monitor]`, `spinmesh ping ADDR`, `spinmesh traceroute ADDR`,
+ * `spinmesh send DST TEXT`, `spinmesh join|leave GROUP` — these talk to a running node through its
+ * control socket (`--socket PATH`, or `--config node.yaml` to read it from the config).
  */
 import { ConfigError } from '../core/errors.ts'
 import { Hub } from '../hardware/hub.ts'
@@ -41,8 +41,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const config = loadNodeConfig(values.config)
   const node = await MeshNode.start(config)
   const addr = formatNodeAddress(node.address)
-  node.radio.on('state', (c) => io.err(`radio ${c.state}: ${c.reason}\n`))
-  io.out(`node ${addr} running (radio ${config.radio.kind}, ${node.radio.state}${config.control.socket ? `, control ${config.control.socket}` : ''})\n`)
+  node.radios.forEach((r, i) => r.on('state', (c) => io.err(`radio ${node.radios.length > 1 ? `${i} ` : ''}${c.state}: ${c.reason}\n`)))
+  node.traffic.on('deliver', (d) => io.out(`deliver from ${d.from} to ${d.to}, ${d.bytes} bytes, ${d.hops} hops${d.recovered ? ' (recovered by gossip)' : ''}: ${d.text !== undefined ? JSON.stringify(d.text) : d.hex}\n`))
+  const radios = config.radios.map((c, i) => `${c.kind} ${node.radios[i].state}`).join(', ')
+  io.out(`node ${addr} running (radio ${radios}${config.multicast ? `, groups ${node.traffic.status().groups as string[]}` : ''}${config.control.socket ? `, control ${config.control.socket}` : ''})\n`)
   const sig = await untilSignal()
   io.out(`node ${addr} stopping (${sig})\n`)
   await node.close()
@@ -91,19 +93,51 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
   return 0
 }
 
+interface RadioView {
+  kind: string; state: string; mtu: number; bitrate: number; framesSent: number; framesDropped: number; airtimeMs: number; queued: number | null
+  reported: { windowS: number; txAirtimeMs: number; channelLoadPermille: number; queueDepth: number; rxOk: number; rxCrcErrors: number; txErrors: number } | null
+}
+interface TreeView { group: string; leader: string; hopsToLeader: number; member: boolean; links: Array<{ neighbour: string; upstream: boolean; member: boolean }> }
+
 export function formatStatus(s: Record<string, unknown>): string {
-  const radio = s.radio as { kind: string; state: string; mtu: number; bitrate: number; framesSent: number; framesDropped: number; airtimeMs: number; queued: number | null }
+  const radios = s.radios as RadioView[]
   const neighbours = s.neighbours as Array<{ address: string; rssi: number | null; snr: number | null; quality: number }>
   const routes = s.routes as Array<{ dst: string; nextHop: string; hops: number }>
+  const mc = s.multicast as { protocol: string | null; groups: string[]; trees: TreeView[]; delivered: number }
   const lines = [
     `node ${s.address}${s.name ? ` (${s.name})` : ''}, up ${s.uptimeS} s, security ${s.security}`,
-    `radio ${radio.kind}: ${radio.state}, mtu ${radio.mtu}, ${radio.bitrate} bit/s; sent ${radio.framesSent} frames (${(radio.airtimeMs / 1000).toFixed(1)} s on air), dropped ${radio.framesDropped}, queued ${radio.queued ?? '-'}`,
+    ...radios.flatMap((r, i) => [
+      `radio${radios.length > 1 ? ` ${i}` : ''} ${r.kind}: ${r.state}, mtu ${r.mtu}, ${r.bitrate} bit/s; sent ${r.framesSent} frames (${(r.airtimeMs / 1000).toFixed(1)} s on air), dropped ${r.framesDropped}, queued ${r.queued ?? '-'}`,
+      ...(r.reported ? [`  radio reports: channel load ${(r.reported.channelLoadPermille / 10).toFixed(1)} %, ${(r.reported.txAirtimeMs / 1000).toFixed(1)} s on air in ${r.reported.windowS} s, queue ${r.reported.queueDepth}, rx ${r.reported.rxOk} ok / ${r.reported.rxCrcErrors} bad crc, tx errors ${r.reported.txErrors}`] : []),
+    ]),
     `neighbours (${neighbours.length}):`,
     ...neighbours.map((n) => `  ${n.address}  rssi ${n.rssi ?? '-'}  snr ${n.snr ?? '-'}  quality ${n.quality.toFixed(2)}`),
     `routes (${routes.length}):`,
     ...routes.map((r) => `  ${r.dst} via ${r.nextHop}, ${r.hops} hop${r.hops === 1 ? '' : 's'}`),
+    ...(mc.protocol === null ? [] : [
+      `multicast ${mc.protocol}: member of ${mc.groups.join(', ') || 'no group'}; ${mc.delivered} delivered`,
+      ...mc.trees.map((t) => `  tree ${t.group}: leader ${t.leader}, ${t.hopsToLeader} hops away${t.member ? ', member' : ''}; links ${t.links.map((l) => `${l.neighbour}${l.upstream ? ' (up)' : ''}`).join(', ') || 'none'}`),
+    ]),
   ]
   return lines.join('\n') + '\n'
+}
+
+export async function sendCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { ...SOCKET_OPTIONS, hex: { type: 'boolean' } })
+  if (positionals.length !== 2) throw new UsageError('send needs a destination (address or group:N) and a message')
+  const [dst, message] = positionals
+  const r = await controlRequest(socketOf(values), 'send', values.hex ? { dst, hex: message } : { dst, text: message }) as { bytes: number }
+  io.out(values.json ? JSON.stringify(r) + '\n' : `sent ${r.bytes} bytes to ${dst}\n`)
+  return 0
+}
+
+/** `spinmesh join GROUP` / `spinmesh leave GROUP`. */
+export async function groupCommand(method: 'join' | 'leave', argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, SOCKET_OPTIONS)
+  if (positionals.length !== 1) throw new UsageError(`${method} needs one group (group:N)`)
+  const r = await controlRequest(socketOf(values), method, { group: positionals[0] }) as { groups: string[] }
+  io.out(values.json ? JSON.stringify(r) + '\n' : `member of ${r.groups.join(', ') || 'no group'}\n`)
+  return 0
 }
 
 export async function pingCommand(argv: string[], io: Io): Promise<number> {

@@ -24,10 +24,14 @@ Usage:
   spinmesh emulator --device PATH --framing cobs|kiss|bridge --hub HOST:PORT --node ADDR [--baud N]
                                            a radio module on a serial device, on the hub's air
   spinmesh status [--json] [--monitor] (--socket PATH | --config node.yaml)
-                                           a running node: radio, neighbours, routes, counters
+                                           a running node: radios, neighbours, routes, trees, counters
   spinmesh ping ADDR [--count N] (--socket PATH | --config node.yaml)
   spinmesh traceroute ADDR (--socket PATH | --config node.yaml)
                                            over the mesh, from a running node
+  spinmesh send DST MESSAGE [--hex] (--socket PATH | --config node.yaml)
+                                           send to a node (address) or a group (group:N)
+  spinmesh join|leave group:N (--socket PATH | --config node.yaml)
+                                           join or leave a multicast group (config multicast:)
   spinmesh ports [--json]                  serial ports with USB ids and serial numbers (no udevadm needed)
   spinmesh keygen --out FILE [--force]     a new node identity (key file, mode 0600)
   spinmesh network init --out DIR [--name NAME]

@@ -12,7 +12,8 @@ import { z } from 'zod'
 import { ConfigError } from '../core/errors.ts'
 import { validateLinkConfig, type LinkConfig } from '../adhoc/link-defaults.ts'
 import { validateAodvConfig } from '../adhoc/aodv/index.ts'
-import { validateOdsbrConfig } from '../adhoc/odsbr/odsbr-defaults.ts'
+import { validateMaodvConfig, type MaodvConfig } from '../adhoc/maodv/index.ts'
+import { validateAgConfig, type AgConfig } from '../gossip/anonymous/ag-defaults.ts'
 
 const pos = z.number().finite().positive()
 const port = z.int().min(1).max(65_535)
@@ -86,16 +87,29 @@ const nodeSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** The node identity file (`spinmesh keygen`); its address is derived from the key. */
   identity: z.string().min(1),
-  radio: radioSchema,
+  /** One radio ... */
+  radio: radioSchema.optional(),
+  /** ... or several (a gateway bridging a LoRa segment and the LAN): hardware/multi-radio.ts. */
+  radios: z.array(radioSchema).min(1).max(8).optional(),
   /** Link-layer tunables (adhoc/link-defaults.ts). */
   link: z.record(z.string(), z.unknown()).default({}),
   routing: z
     .strictObject({
-      protocol: z.enum(['aodv', 'odsbr']).default('aodv'),
-      /** The protocol's tunables (adhoc/aodv/aodv-defaults.ts, adhoc/odsbr/odsbr-defaults.ts). */
+      protocol: z.string().default('aodv'),
+      /** AODV's tunables (adhoc/aodv/aodv-defaults.ts). */
       config: z.record(z.string(), z.unknown()).default({}),
     })
     .default({ protocol: 'aodv', config: {} }),
+  /** Multicast groups: MAODV trees, with anonymous gossip recovering what the tree lost (maodv+ag). */
+  multicast: z
+    .strictObject({
+      protocol: z.enum(['maodv', 'maodv+ag']).default('maodv+ag'),
+      /** Group numbers joined at start (`group:N`); `spinmesh join` adds more at run time. */
+      groups: z.array(z.int().min(0).max(0x7ffffffe)).max(64).default([]),
+      /** Tunables: `maodv:` (adhoc/maodv/maodv-defaults.ts), `gossip:` (gossip/anonymous/ag-defaults.ts). */
+      config: z.strictObject({ maodv: z.record(z.string(), z.unknown()).default({}), gossip: z.record(z.string(), z.unknown()).default({}) }).default({ maodv: {}, gossip: {} }),
+    })
+    .optional(),
   security: z
     .strictObject({
       mode: z.enum(['open', 'authenticated']).default('authenticated'),
@@ -113,8 +127,15 @@ const nodeSchema = z.strictObject({
     .default({}),
 })
 
-export type NodeConfig = Omit<z.infer<typeof nodeSchema>, 'link'> & { link: LinkConfig; file: string }
-export type RadioConfig = NodeConfig['radio']
+type Parsed = z.infer<typeof nodeSchema>
+export type RadioConfig = NonNullable<Parsed['radio']>
+export interface MulticastConfig {
+  protocol: 'maodv' | 'maodv+ag'
+  groups: number[]
+  config: { maodv: MaodvConfig; gossip: AgConfig }
+}
+/** A validated config: `radio:` or `radios:` became `radios` (one or more). */
+export type NodeConfig = Omit<Parsed, 'link' | 'radio' | 'radios' | 'multicast'> & { link: LinkConfig; radios: RadioConfig[]; multicast?: MulticastConfig; file: string }
 
 function describe(issue: z.core.$ZodIssue): ConfigError {
   const path = issue.path.map(String).join('.')
@@ -122,7 +143,7 @@ function describe(issue: z.core.$ZodIssue): ConfigError {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k))
     return new ConfigError(keys.join(', '), `unknown field${keys.length > 1 ? 's' : ''} (see runtime/README.md)`)
   }
-  if (issue.code === 'invalid_union' && path === 'radio') return new ConfigError('radio.kind', "must be 'serial', 'udp' or 'hub'")
+  if (issue.code === 'invalid_union' && /^radios?(\.\d+)?$/.test(path)) return new ConfigError(`${path}.kind`, "must be 'serial', 'udp' or 'hub'")
   return new ConfigError(path || '(config)', issue.message.replace(/^Invalid input: /, ''))
 }
 
@@ -133,22 +154,37 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
   const c = r.data
   const base = dirname(resolve(file))
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p))
-  if (c.radio.kind === 'serial' && c.radio.framing === 'bridge' && c.radio.lora === undefined) {
-    throw new ConfigError('radio.lora', 'required with framing: bridge (frequencyHz, bandwidthHz, spreadingFactor, codingRate, txPowerDbm)')
-  }
+  if ((c.radio === undefined) === (c.radios === undefined)) throw new ConfigError('radio', 'give either radio: (one) or radios: (a list)')
+  const list = c.radios ?? [c.radio!]
+  const where = (i: number) => (c.radios ? `radios.${i}` : 'radio')
+  list.forEach((r, i) => {
+    if (r.kind === 'serial' && r.framing === 'bridge' && r.lora === undefined) {
+      throw new ConfigError(`${where(i)}.lora`, 'required with framing: bridge (frequencyHz, bandwidthHz, spreadingFactor, codingRate, txPowerDbm)')
+    }
+  })
   if (c.security.mode === 'authenticated' && c.security.network === undefined) {
     throw new ConfigError('security.network', "required in an authenticated network (the directory `spinmesh network init` made); or set security.mode: open")
   }
   const link = validateLinkConfig(c.link, 'link')
-  if (c.routing.protocol === 'aodv') validateAodvConfig(c.routing.config, 'routing.config')
-  else {
-    validateOdsbrConfig(c.routing.config, 'routing.config')
-    if (c.security.mode !== 'authenticated') throw new ConfigError('routing.protocol', 'odsbr needs security.mode: authenticated')
+  if (c.routing.protocol === 'odsbr') {
+    throw new ConfigError('routing.protocol', 'odsbr runs in simulations (spinmesh sim, scenario protocol: odsbr); the daemon routes with aodv so far')
   }
-  const radio = c.radio.kind === 'serial' && c.radio.device.path !== undefined ? { ...c.radio, device: { ...c.radio.device, path: abs(c.radio.device.path) } } : c.radio
+  if (c.routing.protocol !== 'aodv') throw new ConfigError('routing.protocol', `must be aodv, got ${c.routing.protocol}`)
+  validateAodvConfig(c.routing.config, 'routing.config')
+  const multicast: MulticastConfig | undefined = c.multicast && {
+    protocol: c.multicast.protocol,
+    groups: [...new Set(c.multicast.groups)],
+    config: {
+      maodv: validateMaodvConfig(c.multicast.config.maodv, 'multicast.config.maodv'),
+      gossip: validateAgConfig(c.multicast.config.gossip, 'multicast.config.gossip'),
+    },
+  }
+  const radios = list.map((r) => (r.kind === 'serial' && r.device.path !== undefined ? { ...r, device: { ...r.device, path: abs(r.device.path) } } : r))
+  const { radio: _one, radios: _many, multicast: _m, ...rest } = c
   return {
-    ...c,
-    radio,
+    ...rest,
+    radios,
+    ...(multicast ? { multicast } : {}),
     link,
     identity: abs(c.identity),
     security: {

@@ -1,9 +1,11 @@
 /**
- * A running node (`spinmesh run --config node.yaml`, issue 8): the identity, one radio, the link
- * layer, AODV, mesh diagnostics and the control socket, composed from a validated NodeConfig on
- * real time. The same protocol objects as in the simulator; only the radio and the scheduler are
- * real. Control methods: `status` (node, radio, neighbours, routes, counters), `ping`,
- * `traceroute`.
+ * A running node (`spinmesh run --config node.yaml`, issue 8): the identity, its radio(s), the link
+ * layer, AODV, multicast with anonymous gossip (config `multicast:`), mesh diagnostics and the
+ * control socket, composed from a validated NodeConfig on real time. The same protocol objects as
+ * in the simulator; only the radios and the scheduler are real. Several radios are joined by a
+ * MultiRadio (hardware/multi-radio.ts) that learns which radio hears whom. Control methods:
+ * `status` (node, radios, neighbours, routes, trees, deliveries, counters), `ping`, `traceroute`,
+ * `send`, `join`, `leave`.
  */
 import { randomBytes } from 'node:crypto'
 import { formatNodeAddress, isNodeAddr, parseNodeAddress, type Addr } from '../core/addr.ts'
@@ -22,9 +24,12 @@ import { BridgeRadio } from '../hardware/bridge-radio.ts'
 import { cobsFraming, kissFraming } from '../hardware/serial-framing.ts'
 import { UdpRadio } from '../hardware/udp-radio.ts'
 import { HubRadio } from '../hardware/hub-radio.ts'
+import { MultiRadio } from '../hardware/multi-radio.ts'
+import { peekLinkAddresses } from '../adhoc/link-frame.ts'
 import type { NodeConfig, RadioConfig } from './config.ts'
 import { ControlServer } from './control.ts'
 import { loadNodeSecurity } from './security.ts'
+import { NodeTraffic, parseDestination, parseGroup } from './traffic.ts'
 
 const hex = formatNodeAddress
 
@@ -51,24 +56,64 @@ async function openRadio(r: RadioConfig, address: Addr, scheduler: Scheduler): P
   return HubRadio.open({ scheduler, node: address, hubHost: host, hubPort: Number(port), ...(r.mtu ? { mtu: r.mtu } : {}), ...(r.bitrate ? { bitrate: r.bitrate } : {}) })
 }
 
+/** What a node counts per radio, for `status`. */
+interface RadioTally {
+  airtimeMs: number
+  framesSent: number
+  framesDropped: number
+}
+
+/** Opens every configured radio; one radio is used as it is, several behind a MultiRadio. */
+async function openRadios(configs: RadioConfig[], address: Addr, scheduler: Scheduler): Promise<{ radio: Radio; radios: readonly Radio[] }> {
+  const radios: Radio[] = []
+  try {
+    for (const r of configs) radios.push(await openRadio(r, address, scheduler))
+  } catch (e) {
+    await Promise.all(radios.map((r) => r.close()))
+    throw e
+  }
+  if (radios.length === 1) return { radio: radios[0], radios }
+  const multi = new MultiRadio({ radios, names: configs.map((c) => c.kind), addresses: peekLinkAddresses })
+  return { radio: multi, radios }
+}
+
+/** Payload bytes of a control `send`: `text` (UTF-8) or `hex`. */
+function payloadParam(p: Record<string, unknown>): Uint8Array {
+  if (typeof p.text === 'string') return new TextEncoder().encode(p.text)
+  if (typeof p.hex === 'string' && /^([0-9a-f]{2})*$/i.test(p.hex)) return Buffer.from(p.hex, 'hex')
+  throw new RangeError('send needs text (a string) or hex (an even number of hex digits)')
+}
+
 export class MeshNode {
   private control: ControlServer | undefined
-  /** Time on air of the frames this node sent, ms, and how many. */
-  private airtimeMs = 0
-  private framesSent = 0
-  private framesDropped = 0
+  /** Per radio: time on air of the frames it sent, ms, and how many. */
+  private readonly tallies: RadioTally[]
 
   private constructor(
     readonly metrics: MetricsRegistry,
     readonly config: NodeConfig,
     readonly address: Addr,
+    /** What the link layer uses: the radio, or a MultiRadio over several. */
     readonly radio: Radio,
+    /** The configured radios, in config order. */
+    readonly radios: readonly Radio[],
     readonly link: LinkLayer,
     readonly router: Aodv,
     readonly diag: Diag,
+    readonly traffic: NodeTraffic,
     readonly security: NodeSecurity | undefined,
     private readonly startedAt: number,
-  ) {}
+  ) {
+    this.tallies = radios.map((r) => {
+      const t: RadioTally = { airtimeMs: 0, framesSent: 0, framesDropped: 0 }
+      r.on('sent', (e) => {
+        t.airtimeMs += e.airtimeMs
+        t.framesSent++
+      })
+      r.on('dropped', () => t.framesDropped++)
+      return t
+    })
+  }
 
   static async start(config: NodeConfig, o: { scheduler?: Scheduler } = {}): Promise<MeshNode> {
     const scheduler = o.scheduler ?? new RealScheduler()
@@ -79,25 +124,29 @@ export class MeshNode {
       ? loadNodeSecurity({ identity, identityFile: config.identity, networkDir: config.security.network!, certificateFile: config.security.certificate, scheduler, metrics: metrics.scope('sec', address) })
       : undefined
     const rng = new SeededRng(randomBytes(4).readUInt32BE(0))
-    const radio = await openRadio(config.radio, address, scheduler)
+    const { radio, radios } = await openRadios(config.radios, address, scheduler)
     try {
-      return await MeshNode.compose(config, scheduler, address, metrics, security, rng, radio)
+      return await MeshNode.compose(config, scheduler, address, metrics, security, rng, radio, radios)
     } catch (e) {
       await radio.close() // a failed start leaves nothing running (the serial link would retry forever)
       throw e
     }
   }
 
-  private static async compose(config: NodeConfig, scheduler: Scheduler, address: Addr, metrics: MetricsRegistry, security: NodeSecurity | undefined, rng: SeededRng, radio: Radio): Promise<MeshNode> {
+  private static async compose(config: NodeConfig, scheduler: Scheduler, address: Addr, metrics: MetricsRegistry, security: NodeSecurity | undefined, rng: SeededRng, radio: Radio, radios: readonly Radio[]): Promise<MeshNode> {
     const link = new LinkLayer({ address, radio, scheduler, rng: rng.fork('link'), metrics: metrics.scope('link', address), config: config.link, auth: security?.link })
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv'), metrics: metrics.scope('aodv', address), config: config.routing.config, configPath: 'routing.config', security: security?.origin })
     const diag = new Diag({ link, router, scheduler })
-    const node = new MeshNode(metrics, config, address, radio, link, router, diag, security, Date.now())
-    radio.on('sent', (e) => {
-      node.airtimeMs += e.airtimeMs
-      node.framesSent++
-    })
-    radio.on('dropped', () => node.framesDropped++)
+    let traffic: NodeTraffic
+    try {
+      traffic = new NodeTraffic({ link, router, scheduler, rng, metrics, security, multicast: config.multicast })
+    } catch (e) {
+      diag.close()
+      router.close()
+      link.close()
+      throw e
+    }
+    const node = new MeshNode(metrics, config, address, radio, radios, link, router, diag, traffic, security, Date.now())
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
@@ -110,7 +159,21 @@ export class MeshNode {
           return node.diag.ping(addressParam(p.dst), { count, intervalMs, cancelled: () => gone })
         },
         traceroute: async (p) => node.diag.traceroute(addressParam(p.dst)),
+        send: async (p) => {
+          const dst = parseDestination(p.dst), payload = payloadParam(p)
+          node.traffic.send(dst, payload)
+          return { dst: p.dst, bytes: payload.length }
+        },
+        join: async (p) => {
+          node.traffic.join(parseGroup(p.group))
+          return { groups: node.traffic.status().groups }
+        },
+        leave: async (p) => {
+          node.traffic.leave(parseGroup(p.group))
+          return { groups: node.traffic.status().groups }
+        },
       }).catch(async (e) => {
+        traffic.close()
         diag.close()
         router.close()
         link.close()
@@ -126,19 +189,30 @@ export class MeshNode {
       name: this.config.name ?? null,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       security: this.config.security.mode,
-      radio: {
-        kind: this.config.radio.kind, state: this.radio.state, mtu: this.radio.mtu, bitrate: this.radio.bitrate,
-        framesSent: this.framesSent, framesDropped: this.framesDropped, airtimeMs: Math.round(this.airtimeMs * 10) / 10,
-        queued: (this.radio as { queued?: number; pending?: number }).queued ?? (this.radio as { pending?: number }).pending ?? null,
-      },
+      radios: this.radios.map((r, i) => this.radioStatus(r, i)),
       neighbours: this.link.neighbours().map((n) => ({ address: hex(n.addr), rssi: n.rssi ?? null, snr: n.snr ?? null, quality: n.quality })),
       routes: this.router.routes().filter((r) => r.valid).map((r) => ({ dst: hex(r.dst), nextHop: hex(r.nextHop), hops: r.hops })),
+      multicast: this.traffic.status(),
       counters: this.metrics.totals(),
+    }
+  }
+
+  private radioStatus(r: Radio, i: number): Record<string, unknown> {
+    const t = this.tallies[i]
+    const q = r as { queued?: number; pending?: number }
+    const s = r instanceof BridgeRadio ? r.status() : undefined
+    return {
+      kind: this.config.radios[i].kind, state: r.state, mtu: r.mtu, bitrate: r.bitrate,
+      framesSent: t.framesSent, framesDropped: t.framesDropped, airtimeMs: Math.round(t.airtimeMs * 10) / 10,
+      queued: q.queued ?? q.pending ?? null,
+      // What the radio itself reports (bridge STATUS): its airtime and channel load over its window.
+      reported: s ? { windowS: s.windowS, txAirtimeMs: s.txAirtimeMs, channelLoadPermille: s.channelLoadPermille, queueDepth: s.queueDepth, rxOk: s.rxOk, rxCrcErrors: s.rxCrcErrors, txErrors: s.txErrors } : null,
     }
   }
 
   async close(): Promise<void> {
     await this.control?.close()
+    this.traffic.close()
     this.diag.close()
     this.router.close()
     this.link.close()
