@@ -2,21 +2,27 @@
  * BridgeRadio ↔ BridgeEmulator over socat pty pairs: two hosts, two emulators whose air radios
  * share a MockMedium. The Radio contract, RSSI/SNR, TX-ERROR codes, heartbeat silence, an
  * unplugged device, and frames queued meanwhile. Every wait is on events, with a failing deadline.
+ * The session rules of PROTOCOL.md §5.2/§7 that hinge on timing (a refused CONFIG or version, a
+ * missed TX deadline, the emulator's paced transmitter) run in virtual time on an in-memory line.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ConfigError, SpinmeshError } from '../core/errors.ts'
+import { Emitter } from '../core/events.ts'
 import { SeededRng } from '../core/rng.ts'
-import { RealScheduler } from '../core/scheduler.ts'
-import { TxErrorReason } from '../firmware-bridge/bridge-messages.ts'
-import { BridgeEmulator } from '../runtime/bridge-emulator.ts'
+import { RealScheduler, SimScheduler, type Scheduler } from '../core/scheduler.ts'
+import { ConfigErrorReason, TxErrorReason } from '../firmware-bridge/bridge-messages.ts'
+import { BridgeEmulator, type BridgeEmulatorOptions } from '../runtime/bridge-emulator.ts'
+import { airtimeMs } from './airtime.ts'
 import { BridgeRadio } from './bridge-radio.ts'
+import { checkFrame } from './check-frame.ts'
 import { MockMedium } from './mock-radio.ts'
-import type { RxFrame } from './radio.ts'
+import type { Radio, RadioEvents, RadioState, RxFrame } from './radio.ts'
 import { radioContract } from './radio-contract.ts'
-import { SerialLink } from './serial-link.ts'
+import { SerialLink, type SerialPortHandle } from './serial-link.ts'
 import { SocatPair } from './socat.ts'
 import { untilState } from './state-wait.ts'
 
@@ -67,7 +73,7 @@ async function rig(o: { ttlMs?: number; retryMs?: number } = {}) {
   return { a, b, emuA, emuB, pairs, cleanup }
 }
 
-function collect(r: BridgeRadio): RxFrame[] {
+function collect(r: Radio): RxFrame[] {
   const got: RxFrame[] = []
   r.on('frame', (f) => got.push(f))
   return got
@@ -191,22 +197,202 @@ test('the pty killed and restarted: up again after HELLO/CONFIG; frames queued m
   }
 })
 
-test('a CONFIG the radio refuses is an error naming the field, and a reconnect', async () => {
-  const r = await rig()
-  try {
-    r.emuA.refuseConfig = [{ field: 1, reason: 1 }]
-    const errors: string[] = []
-    r.a.on('error', (e) => errors.push(e.message))
-    const lost = untilState(r.a, 'reconnecting')
-    r.emuA.silent = true // make a reconnect: the next session meets the refusal
-    await lost
-    r.emuA.silent = false
-    await until(() => errors.some((m) => m.startsWith('radio.frequencyHz: refused by the radio')), [r.a], ['error'], 'config error')
-    r.emuA.refuseConfig = undefined
-    await untilState(r.a, 'up')
-  } finally {
-    await r.cleanup()
+// ---- virtual time ---------------------------------------------------------------------------
+
+const CONFIG = { frequencyHz: 868_100_000, bandwidthHz: 125_000, spreadingFactor: 7, codingRate: 5, txPowerDbm: 14 }
+
+/** Two ends of a serial line in memory: bytes written at one end arrive at the other 1 ms later. */
+function simLine(s: SimScheduler) {
+  const readers: Array<((chunk: Uint8Array) => void) | undefined> = [undefined, undefined]
+  const open = (end: 0 | 1) => async (): Promise<SerialPortHandle> => {
+    let reader: ((chunk: Uint8Array) => void) | undefined
+    const port = {
+      write: (bytes: Uint8Array, done: (err?: Error | null) => void) => {
+        const copy = bytes.slice()
+        s.at(1, () => {
+          readers[1 - end]?.(copy)
+          done()
+        })
+      },
+      close: (done: () => void) => {
+        if (readers[end] === reader) readers[end] = undefined
+        done()
+      },
+      on: (event: string, fn: (chunk: Uint8Array) => void) => {
+        if (event === 'data') readers[end] = reader = fn
+        return port
+      },
+    }
+    return port as SerialPortHandle
   }
+  return (end: 0 | 1) => new SerialLink({ match: { path: `/dev/sim${end}` }, baudRate: 115200, scheduler: s, open: open(end), exists: () => true,
+    backoff: { initialMs: 10, maxMs: 10 } })
+}
+
+/** Run virtual time for `ms`, letting the links' async opens settle between steps. */
+async function advance(s: SimScheduler, ms: number): Promise<void> {
+  const end = s.now() + ms
+  while (s.now() < end) {
+    s.run({ until: Math.min(end, s.now() + 10) })
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/**
+ * An air radio that reports a frame sent at once, as a HubRadio does (the hub, not the radio,
+ * applies the airtime): without pacing of its own, a transmitter on it would be infinitely fast.
+ */
+class InstantAir extends Emitter<RadioEvents> implements Radio {
+  readonly mtu = 200
+  readonly bitrate = 1000
+  state: RadioState = 'up'
+  constructor(private readonly s: Scheduler) {
+    super()
+  }
+  airtimeMs(bytes: number): number {
+    return airtimeMs(bytes, this.bitrate)
+  }
+  send(frame: Uint8Array): void {
+    checkFrame(frame, this.mtu, this.state === 'down')
+    const bytes = frame.slice()
+    this.s.at(0, () => this.emit('sent', { bytes, at: this.s.now(), airtimeMs: this.airtimeMs(bytes.length) }))
+  }
+  async close(): Promise<void> {
+    this.state = 'down'
+  }
+}
+
+async function simRig(o: { emu?: Partial<BridgeEmulatorOptions>; instantAir?: boolean; ttlMs?: number } = {}) {
+  const s = new SimScheduler()
+  const line = simLine(s)
+  const medium = new MockMedium({ scheduler: s })
+  const air = o.instantAir ? new InstantAir(s) : medium.radio({ name: 'air', mtu: 200, bitrate: 50_000 })
+  const far = medium.radio({ name: 'far' })
+  const emu = new BridgeEmulator({ serial: line(1), air, scheduler: s, ...o.emu })
+  const radio = new BridgeRadio({ link: line(0), scheduler: s, rng: new SeededRng(7), queueLimit: 16, frameTtlMs: o.ttlMs, timing: TIMING, config: CONFIG })
+  const errors: SpinmeshError[] = []
+  const states: string[] = []
+  const dropped: Array<[number, string, string]> = []
+  const sent: Array<{ id: number; at: number; airtimeMs: number }> = []
+  radio.on('error', (e) => errors.push(e))
+  radio.on('state', (c) => states.push(`${c.state}: ${c.reason}`))
+  radio.on('dropped', (d) => dropped.push([d.bytes[0], d.code, d.reason]))
+  radio.on('sent', (x) => sent.push({ id: x.bytes[0], at: x.at, airtimeMs: x.airtimeMs }))
+  const heard = collect(far)
+  return { s, emu, radio, errors, states, dropped, sent, heard, advance: (ms: number) => advance(s, ms) }
+}
+
+test('virtual time: a CONFIG the radio refuses takes the radio down for good, naming each field; frames dropped, send throws', async () => {
+  const r = await simRig({ emu: { refuseConfig: [
+    { field: 1, reason: ConfigErrorReason.OUT_OF_RANGE }, { field: 5, reason: ConfigErrorReason.NOT_ALLOWED }] } })
+  r.radio.send(Uint8Array.of(1)) // accepted while connecting
+  r.radio.send(Uint8Array.of(2))
+  await r.advance(500)
+  assert.is(r.radio.state, 'down')
+  assert.is(r.errors.length, 1, `errors: ${r.errors.map((e) => e.message)}`)
+  const e = r.errors[0]
+  assert.instance(e, ConfigError)
+  assert.is((e as ConfigError).path, 'radio.frequencyHz')
+  assert.match(e.message, 'radio.frequencyHz: out of range')
+  assert.match(e.message, 'radio.txPowerDbm: not allowed')
+  assert.match(r.states.at(-1)!, /^down: configuration refused by the radio: radio\.frequencyHz: out of range; radio\.txPowerDbm: not allowed$/)
+  assert.equal(r.dropped.map((d) => [d[0], d[1]]), [[1, 'ERR_CLOSED'], [2, 'ERR_CLOSED']], 'every accepted frame reported')
+  try {
+    r.radio.send(Uint8Array.of(3))
+    assert.unreachable('send on a down radio')
+  } catch (err) {
+    assert.is((err as SpinmeshError).code, 'ERR_CLOSED')
+    assert.match((err as Error).message, 'down: configuration refused')
+  }
+  const hellos = r.emu.stats.fromHost
+  await r.advance(5000)
+  assert.is(r.emu.stats.sessions, 1, 'no retry of a refused configuration')
+  assert.ok(r.emu.stats.fromHost <= hellos + 1, 'nothing more from the host (a RESET at most)')
+  assert.is(r.radio.state, 'down')
+  const n = r.states.length
+  await r.radio.close()
+  assert.is(r.states.length, n, 'close() after down: no further state change')
+  await r.emu.close()
+})
+
+test('virtual time: HELLO-ACK version 0 takes the radio down ("no common version"), no retry', async () => {
+  const r = await simRig({ emu: { versions: { min: 2, max: 3 } } })
+  r.radio.send(Uint8Array.of(1))
+  await r.advance(3000)
+  assert.is(r.radio.state, 'down')
+  assert.equal(r.errors.map((e) => e.code), ['ERR_UNSUPPORTED'])
+  assert.is(r.states.at(-1), 'down: no common version (host 1..1, radio 2..3)')
+  assert.equal(r.dropped.map((d) => [d[0], d[1]]), [[1, 'ERR_CLOSED']])
+  assert.throws(() => r.radio.send(Uint8Array.of(2)), (err: SpinmeshError) => err.code === 'ERR_CLOSED' && /no common version/.test(err.message))
+  assert.is(r.emu.stats.sessions, 0)
+  assert.ok(r.emu.stats.fromHost <= 2, `one HELLO (and a RESET), got ${r.emu.stats.fromHost} messages`)
+  await r.radio.close()
+  await r.emu.close()
+})
+
+test('virtual time: TX deadline missed, radio queue empty (TX lost on the line): dropped ERR_IO, STATUS asked, the session carries on', async () => {
+  const r = await simRig()
+  await r.advance(100)
+  assert.is(r.radio.state, 'up')
+  const states = r.states.length
+  r.emu.loseTx = true
+  r.radio.send(Uint8Array.of(1))
+  r.radio.send(Uint8Array.of(2))
+  await r.advance(1000) // deadline: airtime × 1.25 + 500 ms
+  assert.equal(r.dropped.map((d) => [d[0], d[1]]), [[1, 'ERR_IO'], [2, 'ERR_IO']])
+  assert.match(r.dropped[0][2], 'TX deadline')
+  assert.is(r.radio.stats.txTimeouts, 1)
+  assert.is(r.radio.status()?.queueDepth, 0, 'the STATUS that answered the probe')
+  assert.is(r.radio.state, 'up')
+  assert.is(r.states.length, states, `no session loss: ${r.states.slice(states)}`)
+  assert.is(r.emu.stats.sessions, 1)
+  r.emu.loseTx = false
+  r.radio.send(Uint8Array.of(3))
+  await r.advance(100)
+  assert.equal(r.sent.map((x) => x.id), [3])
+  assert.equal(r.heard.map((f) => f.bytes[0]), [3])
+  await r.radio.close()
+  await r.emu.close()
+})
+
+test('virtual time: TX deadline missed with TX still queued in the radio (stuck transmitter): dropped ERR_IO, then session loss and recovery', async () => {
+  const r = await simRig()
+  await r.advance(100)
+  r.emu.stuckTx = true
+  r.radio.send(Uint8Array.of(1))
+  r.radio.send(Uint8Array.of(2))
+  await r.advance(600)
+  assert.equal(r.dropped.map((d) => [d[0], d[1]]), [[1, 'ERR_IO'], [2, 'ERR_IO']])
+  assert.ok(r.states.some((x) => /^reconnecting: transmitter stuck: TX deadline missed with 2 TX still queued/.test(x)), `states: ${r.states}`)
+  r.emu.stuckTx = false
+  await r.advance(500)
+  assert.is(r.radio.state, 'up')
+  assert.is(r.emu.stats.sessions, 2, 'a fresh HELLO/CONFIG session')
+  r.radio.send(Uint8Array.of(3))
+  await r.advance(100)
+  assert.equal(r.heard.map((f) => f.bytes[0]), [3])
+  assert.is(r.dropped.length, 2)
+  await r.radio.close()
+  await r.emu.close()
+})
+
+test('virtual time: the emulator paces its transmitter at the bitrate: a flood is answered one airtime apart, never faster', async () => {
+  const r = await simRig({ instantAir: true })
+  await r.advance(100)
+  assert.is(r.radio.bitrate, 1000)
+  const t0 = r.s.now()
+  const n = 6
+  for (let k = 1; k <= n; k++) r.radio.send(new Uint8Array(25).fill(k)) // 200 ms each at 1 kbit/s
+  await r.advance(2000)
+  assert.equal(r.sent.map((x) => x.id), [1, 2, 3, 4, 5, 6])
+  assert.ok(r.sent.every((x) => x.airtimeMs === 200), 'TX-DONE airtime')
+  const total = r.sent.reduce((sum, x) => sum + x.airtimeMs, 0)
+  assert.ok(r.sent[n - 1].at - t0 >= total, `last TX-DONE ${r.sent[n - 1].at - t0} ms after the first send, airtime ${total} ms`)
+  for (let k = 1; k < n; k++) assert.ok(r.sent[k].at - r.sent[k - 1].at >= 200, `TX-DONE ${k} and ${k + 1} one airtime apart: ${r.sent.map((x) => x.at)}`)
+  assert.is(r.radio.stats.txTimeouts, 0)
+  assert.is(r.emu.stats.sessions, 1)
+  await r.radio.close()
+  await r.emu.close()
 })
 
 test.run()

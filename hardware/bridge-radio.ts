@@ -5,10 +5,18 @@
  *
  * - on every link `up` it runs a session: HELLO (fresh nonce) → HELLO-ACK → CONFIG → CONFIG-ACK →
  *   STATUS-REQUEST (the status period), and only then is the radio `up`; until then its state is
- *   the link's `connecting` / `reconnecting`. A missing reply within `replyTimeoutMs`, a
- *   CONFIG-ERROR (also an `error` event, a ConfigError naming the fields), heartbeat silence, a
- *   TX-DONE deadline missed, a fatal ERROR or a radio that lost its session all end the session
- *   with `link.reconnect(reason)` (the link's backoff paces the retries);
+ *   the link's `connecting` / `reconnecting`. A missing reply within `replyTimeoutMs`, heartbeat
+ *   silence, a stuck transmitter, a fatal ERROR or a radio that lost its session all end the
+ *   session with `link.reconnect(reason)` (the link's backoff paces the retries);
+ * - a refusal is not retried (PROTOCOL.md §5.2, §7): a CONFIG-ERROR (an `error` event, a
+ *   ConfigError naming each field) or a HELLO-ACK with version 0 (`error` ERR_UNSUPPORTED, "no
+ *   common version") takes the radio `down` for good, as a fatal error does on the UDP radios:
+ *   frames waiting are dropped ERR_CLOSED, the radio is RESET and the serial port released, and
+ *   `send` throws ERR_CLOSED naming the reason;
+ * - the TX deadline (bridge-defaults `txDoneTimeoutMs`) missed: every unanswered TX is dropped
+ *   ERR_IO and a STATUS is asked for, with no TX sent meanwhile; `queueDepth` 0 → the TX were lost
+ *   on the serial line, carry on; anything else (or no STATUS within `replyTimeoutMs`) → the
+ *   transmitter is stuck: session loss;
  * - `mtu` is min(option, HELLO-ACK mtu); `bitrate` / `airtimeMs` come from CONFIG-ACK;
  * - `send` queues (bounded, per-frame TTL, urgent first: as SerialRadio); at most the radio's
  *   `txQueue` TX are unanswered; TX-DONE → `sent` with the radio's airtime, TX-ERROR → `dropped`
@@ -64,10 +72,12 @@ export interface BridgeRadioStats {
   expired: number
   sessions: number
   radioErrors: number
+  /** TX deadlines missed (the unanswered TX were dropped, a STATUS asked for). */
+  txTimeouts: number
 }
 
 type Queued = QueuedFrame
-type Phase = 'idle' | 'hello' | 'config' | 'ready' | 'failed'
+type Phase = 'idle' | 'hello' | 'config' | 'ready'
 
 const TX_ERROR_CODES: Record<number, ErrorCode> = {
   [TxErrorReason.DUTY_CYCLE]: ErrorCodes.DUTY_CYCLE,
@@ -86,7 +96,7 @@ export function txErrorCode(reason: number): ErrorCode {
 }
 
 export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
-  readonly stats: BridgeRadioStats = { messages: 0, ignored: 0, expired: 0, sessions: 0, radioErrors: 0 }
+  readonly stats: BridgeRadioStats = { messages: 0, ignored: 0, expired: 0, sessions: 0, radioErrors: 0, txTimeouts: 0 }
   /** Radio capabilities and firmware from the last HELLO-ACK. */
   firmware: { name: string; hardwareId: string; capabilities: number; txQueue: number } | undefined
   private readonly o: BridgeRadioOptions
@@ -100,7 +110,10 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   private stateValue: RadioState = 'connecting'
   private lastReason = ''
   private phase: Phase = 'idle'
+  /** Closed, or down for good (then `downReason` says why). */
   private closed = false
+  private downReason: string | undefined
+  private closing: Promise<void> | undefined
   private decoder: ReturnType<SerialFraming['decoder']>
   private readonly queue: TxQueue
   /** TX handed to the radio and not answered, by id, in the order sent. */
@@ -109,6 +122,8 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   private nonce = 0
   private configId = 0
   private statusId = 0
+  /** The STATUS-REQUEST asked after a missed TX deadline, while its answer is awaited. */
+  private probeId: number | undefined
   private heartbeatSeq = 0
   private radioFaults = 0
   private lastHeard = 0
@@ -171,22 +186,43 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   }
 
   send(frame: Uint8Array, opts?: SendOptions): void {
+    if (this.downReason !== undefined) throw new SpinmeshError(ErrorCodes.CLOSED, `bridge radio is down: ${this.downReason}`)
     checkFrame(frame, this.mtuValue, this.closed)
     this.queue.submit(frame.slice(), opts?.urgent === true, (bytes, reason) => this.drop(bytes, ErrorCodes.QUEUE_FULL, reason), () => this.pump())
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
+  close(): Promise<void> {
+    if (this.closing) return this.closing
+    this.shutdown('radio closed')
+    this.closing = this.o.link.close().then(() => void this.emit('state', { state: 'down', reason: 'closed' }))
+    return this.closing
+  }
+
+  /** Closed or down: timers stopped, every frame accepted reported dropped ERR_CLOSED, the radio RESET. */
+  private shutdown(why: string): void {
     this.closed = true
     this.stopTimers()
     this.queue.close()
-    for (const q of this.outstanding.values()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the radio answered the TX')
+    const unanswered = [...this.outstanding.values()]
     this.outstanding.clear()
-    for (const q of this.queue.drain()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
+    for (const q of unanswered) this.drop(q.bytes, ErrorCodes.CLOSED, `${why} before the radio answered the TX`)
+    for (const q of this.queue.drain()) this.drop(q.bytes, ErrorCodes.CLOSED, `${why} before the frame was sent`)
     if (this.phase !== 'idle' && this.o.link.state === 'up') this.write({ type: M.RESET, hard: false })
     this.phase = 'idle'
-    await this.o.link.close()
-    this.emit('state', { state: 'down', reason: 'closed' })
+  }
+
+  /**
+   * A refusal not to be retried (CONFIG-ERROR, no common version): `err` as an `error` event, then
+   * down for good with `reason` (frames dropped, the port released).
+   */
+  private fail(err: SpinmeshError, reason: string): void {
+    if (this.closed) return
+    this.emit('error', err)
+    if (this.closed) return // an error listener closed the radio
+    this.downReason = reason
+    this.shutdown(`radio down (${reason})`)
+    this.setState('down', reason)
+    this.closing = this.o.link.close()
   }
 
   // ---- session -------------------------------------------------------------------------------
@@ -226,8 +262,8 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
 
   private endSession(reason: string): void {
     this.stopTimers()
-    if (this.phase === 'failed') return
     this.phase = 'idle'
+    this.probeId = undefined
     const lost = [...this.outstanding.values()]
     this.outstanding.clear()
     for (const q of lost) this.drop(q.bytes, ErrorCodes.IO, `no TX answer before the session ended (${reason})`)
@@ -244,7 +280,7 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   }
 
   private receive(chunk: Uint8Array): void {
-    if (this.closed || this.phase === 'idle' || this.phase === 'failed') return
+    if (this.closed || this.phase === 'idle') return
     for (const ev of this.decoder.push(chunk)) {
       if (ev.kind !== 'frame') {
         this.stats.ignored++
@@ -286,11 +322,8 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
         if (this.phase !== 'hello' || m.nonce !== this.nonce) return void this.stats.ignored++
         this.replyTimer?.cancel()
         if (m.version === 0) {
-          this.phase = 'failed'
           const reason = `no common version (host ${BRIDGE_VERSION}..${BRIDGE_VERSION}, radio ${m.minVersion}..${m.maxVersion})`
-          this.emit('error', new SpinmeshError(ErrorCodes.UNSUPPORTED, `bridge radio: ${reason}`))
-          this.setState('down', reason)
-          return
+          return this.fail(new SpinmeshError(ErrorCodes.UNSUPPORTED, `bridge radio: ${reason}`), reason)
         }
         this.firmware = { name: m.firmware, hardwareId: m.hardwareId, capabilities: m.capabilities, txQueue: m.txQueue }
         this.mtuValue = Math.min(this.maxMtu, m.mtu)
@@ -320,8 +353,8 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
         if (this.phase !== 'config' || m.id !== this.configId) return void this.stats.ignored++
         const fields = m.errors.map((e) => `radio.${CONFIG_FIELD_KEYS[e.field] || 'config'}: ${CONFIG_REASON_NAMES[e.reason] ?? `reason ${e.reason}`}`)
         const first = m.errors[0]
-        this.emit('error', new ConfigError(`radio.${CONFIG_FIELD_KEYS[first.field] || 'config'}`, `refused by the radio: ${fields.join('; ')}`))
-        return this.lose(`configuration refused: ${fields.join('; ')}`)
+        const err = new ConfigError(`radio.${CONFIG_FIELD_KEYS[first.field] || 'config'}`, `refused by the radio: ${fields.join('; ')}`)
+        return this.fail(err, `configuration refused by the radio: ${fields.join('; ')}`)
       }
       case M.TX_DONE: {
         const q = this.answered(m.id)
@@ -348,7 +381,12 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
       }
       case M.STATUS:
         this.lastStatus = m
-        return
+        if (this.probeId === undefined || m.periodic || m.id !== this.probeId) return
+        this.probeId = undefined
+        this.replyTimer?.cancel()
+        this.replyTimer = undefined
+        if (m.queueDepth > 0) return this.lose(`transmitter stuck: TX deadline missed with ${m.queueDepth} TX still queued in the radio`)
+        return this.pump() // the TX were lost on the serial line
       case M.RADIO_HEARTBEAT:
         this.write({ type: M.HEARTBEAT_ACK, seq: m.seq, clockUs: Math.floor(this.o.scheduler.now() * 1000) % 0x1_0000_0000 })
         return
@@ -391,7 +429,7 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
   /** Hand frames to the radio while the session is ready and it has room. */
   private pump(): void {
     if (this.closed || this.phase !== 'ready') return
-    while (this.outstanding.size < this.txQueue && this.phase === 'ready') {
+    while (this.outstanding.size < this.txQueue && this.phase === 'ready' && this.probeId === undefined) {
       const q = this.queue.shift()
       if (q === undefined) break
       const id = this.nextTxId
@@ -420,10 +458,27 @@ export class BridgeRadio extends Emitter<RadioEvents> implements Radio {
     if (this.outstanding.size === 0 || this.txTimer !== undefined) return
     const longest = Math.max(...[...this.outstanding.values()].map((q) => this.airtimeMs(q.bytes.length)))
     const ms = txDoneTimeoutMs(this.timing, longest, this.o.config.lbtMaxWaitMs ?? 0)
-    this.txTimer = this.o.scheduler.at(ms, () => {
-      this.txTimer = undefined
-      this.lose(`no TX-DONE within ${Math.round(ms)} ms`)
-    })
+    this.txTimer = this.o.scheduler.at(ms, () => this.txDeadlineMissed(ms))
+  }
+
+  /**
+   * No TX answer by the deadline (PROTOCOL.md §7): every unanswered TX dropped (they may have gone
+   * on air: never resent), then a STATUS says whether they were lost on the serial line (the
+   * radio's queue is empty) or the transmitter is stuck. No TX goes meanwhile.
+   */
+  private txDeadlineMissed(ms: number): void {
+    this.txTimer = undefined
+    this.stats.txTimeouts++
+    const unanswered = [...this.outstanding.values()]
+    this.outstanding.clear()
+    for (const q of unanswered) this.drop(q.bytes, ErrorCodes.IO, `no TX answer within the TX deadline (${Math.round(ms)} ms)`)
+    if (this.closed || this.phase !== 'ready') return // a dropped listener closed the radio
+    this.statusId = (this.statusId + 1) & 0xffff
+    this.probeId = this.statusId
+    this.write({ type: M.STATUS_REQUEST, id: this.statusId, periodS: this.timing.statusPeriodS })
+    this.replyTimer?.cancel()
+    const wait = this.timing.replyTimeoutMs
+    this.replyTimer = this.o.scheduler.at(wait, () => this.lose(`no STATUS within ${wait} ms after the TX deadline was missed`))
   }
 
   private write(m: HostMessage, done?: (err?: SpinmeshError) => void): boolean {

@@ -1,19 +1,22 @@
 /**
  * BridgeEmulator on a socat pty, driven message by message from a raw host side: the handshake,
- * TX on air with the air radio's airtime, RX with RSSI/SNR, heartbeats, STATUS, RESET.
+ * TX on air with the air radio's airtime, RX with RSSI/SNR, heartbeats, STATUS, RESET, and the
+ * transmitter paced at the bitrate (asserted on the emulator's own clock, lower bounds only).
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RealScheduler } from '../core/scheduler.ts'
+import { RealScheduler, type Scheduler } from '../core/scheduler.ts'
 import { Emitter } from '../core/events.ts'
 import {
   BridgeMsgType as M, MAX_MESSAGE_SIZE, TxErrorReason, decodeRadioMessage, encodeBridge, type HostMessage, type RadioMessage,
 } from '../firmware-bridge/bridge-messages.ts'
+import { airtimeMs } from '../hardware/airtime.ts'
+import { checkFrame } from '../hardware/check-frame.ts'
 import { MockMedium } from '../hardware/mock-radio.ts'
-import type { RxFrame } from '../hardware/radio.ts'
+import type { Radio, RadioEvents, RadioState, RxFrame } from '../hardware/radio.ts'
 import { cobsFraming } from '../hardware/serial-framing.ts'
 import { SerialLink } from '../hardware/serial-link.ts'
 import { SocatPair } from '../hardware/socat.ts'
@@ -23,11 +26,35 @@ import { BridgeEmulator } from './bridge-emulator.ts'
 /** The radio message(s) whose type field admits `T` (HEARTBEAT-ACK types are a union). */
 type Of<T> = RadioMessage extends infer U ? (U extends RadioMessage ? (T extends U['type'] ? U : never) : never) : never
 
-async function rig() {
+/**
+ * An air radio that reports a frame sent at once, as a HubRadio does (the hub applies the
+ * airtime), at 2 kbit/s: the emulator's transmitter must pace itself.
+ */
+class InstantAir extends Emitter<RadioEvents> implements Radio {
+  readonly mtu = 200
+  readonly bitrate = 2000
+  state: RadioState = 'up'
+  constructor(private readonly s: Scheduler) {
+    super()
+  }
+  airtimeMs(bytes: number): number {
+    return airtimeMs(bytes, this.bitrate)
+  }
+  send(frame: Uint8Array): void {
+    checkFrame(frame, this.mtu, this.state === 'down')
+    const bytes = frame.slice()
+    this.s.at(0, () => this.emit('sent', { bytes, at: this.s.now(), airtimeMs: this.airtimeMs(bytes.length) }))
+  }
+  async close(): Promise<void> {
+    this.state = 'down'
+  }
+}
+
+async function rig(o: { instantAir?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-be-'))
   const scheduler = new RealScheduler({ unref: true })
   const medium = new MockMedium({ scheduler })
-  const air = medium.radio({ name: 'air', mtu: 200, bitrate: 50_000 })
+  const air = o.instantAir ? new InstantAir(scheduler) : medium.radio({ name: 'air', mtu: 200, bitrate: 50_000 })
   const far = medium.radio({ name: 'far' })
   const pair = new SocatPair(join(dir, 'host'), join(dir, 'dev'))
   await pair.start()
@@ -64,9 +91,36 @@ async function rig() {
     if (m) tell(m)
     return p
   }
-  function tell(m: HostMessage): void {
-    assert.ok(host.write(framing.encode(encodeBridge(m))), 'written')
+  /** Write messages in one go (one pty write, so they arrive together). */
+  function tell(...ms: HostMessage[]): void {
+    const frames = ms.map((m) => framing.encode(encodeBridge(m)))
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0))
+    frames.reduce((at, f) => (all.set(f, at), at + f.length), 0)
+    assert.ok(host.write(all), 'written')
   }
+  /** Every message of `type` from now on. */
+  const collect = <T extends RadioMessage['type']>(type: T): Array<Of<T>> => {
+    const got: Array<Of<T>> = []
+    inbox.on('msg', (x) => {
+      if (x.type === type) got.push(x as Of<T>)
+    })
+    return got
+  }
+  /** Resolves once `cond()` holds, checked on every message; rejects after `ms`. */
+  const until = (cond: () => boolean, what: string, ms = 3000): Promise<void> => new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      inbox.off('msg', on)
+      reject(new Error(`${what}: not within ${ms} ms`))
+    }, ms)
+    const on = () => {
+      if (!cond()) return
+      clearTimeout(t)
+      inbox.off('msg', on)
+      resolve()
+    }
+    inbox.on('msg', on)
+    on()
+  })
   const hello = (nonce: number): HostMessage => ({ type: M.HELLO, minVersion: 1, maxVersion: 1, nonce, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3500, host: 'test' })
   const config: HostMessage = { type: M.CONFIG, id: 9, frequencyHz: 868_100_000, bandwidthHz: 125_000, spreadingFactor: 7, codingRate: 5,
     txPowerDbm: 14, preambleLength: 8, dutyCyclePermille: 10, syncWord: new Uint8Array([0x12]) }
@@ -76,7 +130,7 @@ async function rig() {
     await pair.kill()
     rmSync(dir, { recursive: true, force: true })
   }
-  return { emu, device, far, ask, tell, hello, config, cleanup }
+  return { emu, device, far, ask, tell, collect, until, hello, config, cleanup }
 }
 
 function heard(r: { on(e: 'frame', f: (x: RxFrame) => void): unknown; off(e: 'frame', f: (x: RxFrame) => void): unknown }, ms = 3000): Promise<RxFrame> {
@@ -154,6 +208,32 @@ test('silent: no answers at all, until it speaks again', async () => {
     const ack = await acks
     nonces.push(ack.nonce)
     assert.equal(nonces, [2], 'the HELLO sent while silent got no answer')
+  } finally {
+    await r.cleanup()
+  }
+})
+
+test('one transmitter paced at the bitrate: TX-DONEs one airtime apart on the radio clock; queue depth, BUSY past txQueue, urgent first', async () => {
+  const r = await rig({ instantAir: true })
+  try {
+    await r.ask(r.hello(1), M.HELLO_ACK)
+    await r.ask(r.config, M.CONFIG_ACK)
+    const c0 = (await r.ask({ type: M.HEARTBEAT, seq: 1 }, M.RADIO_HEARTBEAT_ACK)).clockUs // before any TX arrives
+    const airUs = 200_000 // 50 bytes at 2 kbit/s
+    const tx = (id: number, urgent = false): HostMessage => ({ type: M.TX, id, urgent, payload: new Uint8Array(50).fill(id) })
+    const dones = r.collect(M.TX_DONE)
+    const busy = r.ask(undefined, M.TX_ERROR)
+    const status = r.ask(undefined, M.STATUS)
+    r.tell(tx(1), tx(2), tx(3), tx(4, true), tx(5), { type: M.STATUS_REQUEST, id: 1, periodS: 0 })
+    const b = await busy
+    assert.equal([b.id, b.reason], [5, TxErrorReason.BUSY], 'txQueue 4: the fifth is refused')
+    assert.is((await status).queueDepth, 4, 'the one on air and three waiting')
+    await r.until(() => dones.length === 4, 'four TX-DONE')
+    assert.equal(dones.map((d) => d.id), [1, 4, 2, 3], 'the urgent TX goes ahead of the waiting ones, not of the one on air')
+    assert.ok(dones.every((d) => d.airtimeUs === airUs), 'airtime of each')
+    dones.forEach((d, k) => assert.ok(d.timestampUs - c0 >= (k + 1) * airUs,
+      `TX-DONE ${k + 1} at ${d.timestampUs - c0} µs, no earlier than ${k + 1} airtimes (${(k + 1) * airUs} µs)`))
+    assert.is(r.emu.stats.txOk, 4)
   } finally {
     await r.cleanup()
   }
