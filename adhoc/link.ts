@@ -433,6 +433,7 @@ export class LinkLayer extends Emitter<LinkEvents> implements Link {
       }
     }
     this.nbrs.heard(fr.src, rx.at, rx.rssi, rx.snr)
+    this.radio.sourceAccepted?.(fr.src, rx)
     if (fr.kind === 'beacon') return this.nbrs.beacon(fr.src, fr.seq, fr.intervalMs, rx.at)
     if (fr.kind === 'ack') {
       m.acksReceived.inc()

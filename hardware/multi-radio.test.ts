@@ -46,6 +46,14 @@ function collect(r: Radio): RxFrame[] {
   return got
 }
 
+/** Stands in for the link layer: accepts every frame it can read a source from (so `b` learns). */
+function acceptAll(b: MultiRadio): void {
+  b.on('frame', (x) => {
+    const a = peek(x.bytes)
+    if (a) b.sourceAccepted(a.src, x)
+  })
+}
+
 function setState(r: MockRadio, state: RadioState, reason: string): void {
   r.state = state
   r.emit('state', { state, reason })
@@ -61,6 +69,7 @@ function bridge(radio: { queueLimit?: number[]; bitrate?: number[] } = {}) {
   const b0 = m1.radio({ name: 'b0', queueLimit: radio.queueLimit?.[0], bitrate: radio.bitrate?.[0] })
   const b1 = m2.radio({ name: 'b1', queueLimit: radio.queueLimit?.[1], bitrate: radio.bitrate?.[1] })
   const b = new MultiRadio({ radios: [b0, b1], names: ['lora', 'lan'], addresses: peek })
+  acceptAll(b)
   return { scheduler, a, b, c, b0, b1, atA: collect(a), atB: collect(b), atC: collect(c) }
 }
 
@@ -104,15 +113,46 @@ test('a frame sent on a two-radio node reaches nodes on both media', () => {
   assert.equal(f.atC.map((x) => [...x.bytes]), [[2, 0, 42]])
 })
 
-test('a frame reaching both of a node\'s media is heard twice (the link layer dedups)', () => {
+test('a frame reaching both of a node\'s media is passed once; a repeat on the same radio passes (a retransmission)', () => {
   const scheduler = new SimScheduler()
   const [m1, m2] = [new MockMedium({ scheduler }), new MockMedium({ scheduler })]
   const a = new MultiRadio({ radios: [m1.radio(), m2.radio()] })
-  const b = new MultiRadio({ radios: [m1.radio(), m2.radio()] })
+  const b = new MultiRadio({ radios: [m1.radio(), m2.radio()], duplicateWindowMs: 1000 })
   const atB = collect(b)
   a.send(new Uint8Array([7]))
   scheduler.run()
-  assert.equal(atB.map((x) => x.bytes[0]), [7, 7])
+  assert.equal(atB.map((x) => [x.bytes[0], x.radio]), [[7, 0]])
+  assert.is(b.duplicatesDropped, 1)
+  a.radios[0].send(new Uint8Array([7])) // the same bytes again on radio 0 only: a retransmission
+  scheduler.run()
+  assert.equal(atB.map((x) => [x.bytes[0], x.radio]), [[7, 0], [7, 0]])
+  scheduler.run({ until: scheduler.now() + 2000 })
+  a.radios[1].send(new Uint8Array([7])) // outside the window: a new frame
+  scheduler.run()
+  assert.equal(atB.map((x) => x.radio), [0, 0, 1])
+})
+
+test('learning only from frames the link layer accepted: a forged frame on another segment moves nothing', () => {
+  const scheduler = new SimScheduler()
+  const [m1, m2] = [new MockMedium({ scheduler }), new MockMedium({ scheduler })]
+  const lora = m1.radio(), lan = m2.radio()
+  const b = new MultiRadio({ radios: [m1.radio(), m2.radio()], addresses: peek })
+  // The "link layer" accepts only frames whose last byte is 0xaa (stands in for a valid MAC).
+  b.on('frame', (x) => {
+    if (x.bytes[x.bytes.length - 1] === 0xaa) b.sourceAccepted(peek(x.bytes)!.src, x)
+  })
+  lora.send(new Uint8Array([5, 0, 0xaa]))
+  scheduler.run()
+  assert.is(b.learnedRadio(5), 0)
+  lan.send(new Uint8Array([5, 0, 0x00])) // claims to be node 5, fails authentication
+  scheduler.run()
+  assert.is(b.learnedRadio(5), 0, 'still on the radio that really reaches it')
+  const atLan = collect(lan)
+  b.send(new Uint8Array([2, 5, 1]))
+  scheduler.run()
+  assert.is(atLan.length, 0, 'the unicast to 5 stayed on radio 0')
+  b.sourceAccepted(5, { bytes: new Uint8Array([5]), at: 0 }) // no radio index: ignored
+  assert.is(b.learnedRadio(5), 0)
 })
 
 test('learning: a unicast to a source heard on radio 0 goes only on radio 0, and on all radios once radio 0 is down', () => {
@@ -142,6 +182,7 @@ test('the learning table is bounded: the least recently heard source is evicted'
   const m = new MockMedium({ scheduler })
   const peers = [m.radio(), m.radio(), m.radio()]
   const b = new MultiRadio({ radios: [m.radio()], addresses: peek, learnLimit: 2 })
+  acceptAll(b)
   for (const [k, src] of [[0, 1], [1, 2], [0, 1], [2, 3]]) {
     peers[k].send(new Uint8Array([src, 0]))
     scheduler.run()

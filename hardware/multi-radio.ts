@@ -11,12 +11,15 @@
  * - `state` is 'up' if any radio is up, else 'reconnecting' if any is, else 'connecting' if any is,
  *   else 'down'. 'state' fires only when that composite changes, its reason naming the radio whose
  *   change caused it (`radio 1 (serial): unplugged`).
- * - Receive: every radio's 'frame' is the composite's 'frame' (a node on two media hears a frame
- *   twice when it reaches both; the link layer's duplicate suppression drops the second). With the
- *   injected `addresses` peek, the radio each source was last heard on is remembered (bounded,
- *   least recently heard evicted).
- * - Send: a unicast whose destination was last heard on radio i, while radio i is up, goes out on i
- *   only; anything else (broadcast, unknown destination, that radio not up, no `addresses`) goes out
+ * - Receive: every radio's 'frame' is the composite's 'frame', tagged with the radio's index. A
+ *   frame that reaches the node on two radios (a neighbour with the same two radios sent it on
+ *   both) is passed once: copies of the same bytes from another radio within `duplicateWindowMs`
+ *   are dropped here (in an authenticated network the link layer would take the second copy for a
+ *   replay). The radio each source was last heard on is learnt only when the link layer accepted
+ *   the frame (`sourceAccepted`, hardware/radio.ts): bounded, least recently heard evicted.
+ * - Send: a unicast (its destination read by the injected `addresses` peek) whose destination was
+ *   last heard on radio i, while radio i is up, goes out on i only; anything else (broadcast,
+ *   unknown destination, that radio not up, no `addresses`) goes out
  *   on every radio. A radio that refuses (throws) is skipped; if all refuse, the first refusal is
  *   rethrown. Learning never expires on its own: a node that moved is relearned from its next frame
  *   (beacons), and a learned radio going down sends on all again.
@@ -29,6 +32,7 @@
  * hardware/ does not know link headers: the caller injects `addresses` (a peek at the link header,
  * e.g. built on adhoc/link-frame.ts), which must be total (undefined for what it cannot read).
  */
+import { createHash } from 'node:crypto'
 import { ErrorCodes, SpinmeshError, type ErrorCode } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import { checkFrame } from './check-frame.ts'
@@ -51,9 +55,18 @@ export interface MultiRadioOptions {
   learnLimit?: number
   /** Copies awaiting 'sent'/'dropped' per radio, at most (default 4096); past it the radio is skipped. */
   pendingLimit?: number
+  /**
+   * A frame whose bytes another radio delivered within this long is a copy and is dropped, ms
+   * (default 10 s: longer than a LoRa frame's airtime, so the LoRa copy of a frame that came over
+   * the LAN first is caught; link frames carry a sequence number or an authentication counter,
+   * so equal bytes within the window are the same transmission).
+   */
+  duplicateWindowMs?: number
 }
 
-export const MULTI_RADIO_DEFAULTS = { learnLimit: 4096, pendingLimit: 4096 } as const
+export const MULTI_RADIO_DEFAULTS = { learnLimit: 4096, pendingLimit: 4096, duplicateWindowMs: 10_000 } as const
+/** Received frames remembered for duplicate suppression, at most. */
+const DUPLICATE_MEMORY = 4096
 
 /** One composite send: its copy of the frame and the copies still awaiting their radio's event. */
 interface Pending {
@@ -100,6 +113,11 @@ export class MultiRadio extends Emitter<RadioEvents> implements Radio {
   private readonly pendingLimit: number
   /** Source address → index of the radio it was last heard on; insertion order = least recent first. */
   private readonly learned = new Map<number, number>()
+  /** Recently received frames (by hash): the radio of the first copy and when, oldest first. */
+  private readonly recent = new Map<string, { radio: number; at: number }>()
+  private readonly duplicateWindowMs: number
+  /** Copies of a frame dropped because another radio delivered it first. */
+  duplicatesDropped = 0
   /** Per radio, copies handed to it and not yet reported, oldest first. */
   private readonly pending: Pending[][]
   private readonly handlers: Handlers[]
@@ -133,6 +151,7 @@ export class MultiRadio extends Emitter<RadioEvents> implements Radio {
     this.addresses = o.addresses
     this.learnLimit = limitOption(o.learnLimit, MULTI_RADIO_DEFAULTS.learnLimit, 'learnLimit')
     this.pendingLimit = limitOption(o.pendingLimit, MULTI_RADIO_DEFAULTS.pendingLimit, 'pendingLimit')
+    this.duplicateWindowMs = limitOption(o.duplicateWindowMs, MULTI_RADIO_DEFAULTS.duplicateWindowMs, 'duplicateWindowMs')
     this.pending = radios.map(() => [])
     this.attached = radios.map(() => true)
     this.stateValue = compositeState(radios.map((r) => r.state))
@@ -235,13 +254,36 @@ export class MultiRadio extends Emitter<RadioEvents> implements Radio {
   }
 
   private received(i: number, f: RxFrame): void {
-    const src = this.addresses?.(f.bytes)?.src
-    if (src !== undefined) {
-      this.learned.delete(src)
-      this.learned.set(src, i)
-      if (this.learned.size > this.learnLimit) this.learned.delete(this.learned.keys().next().value as number)
+    // A frame a two-radio neighbour sent on both radios reaches us twice: pass the first copy,
+    // drop copies of the same bytes from another radio within the window. Copies on the same radio
+    // pass (a retransmission the link layer must ack again).
+    const key = createHash('sha256').update(f.bytes).digest('base64')
+    const now = f.at
+    const seen = this.recent.get(key)
+    if (seen !== undefined && now - seen.at <= this.duplicateWindowMs && seen.radio !== i) {
+      this.duplicatesDropped++
+      return
     }
-    this.emit('frame', f)
+    this.recent.delete(key)
+    this.recent.set(key, { radio: i, at: now })
+    for (const [k, v] of this.recent) {
+      if (this.recent.size <= DUPLICATE_MEMORY && now - v.at <= this.duplicateWindowMs) break
+      this.recent.delete(k)
+    }
+    this.emit('frame', { ...f, radio: i })
+  }
+
+  /**
+   * The link layer accepted `frame` from `src` (authenticated, in an authenticated network): learn
+   * the radio it came on. Learning only from accepted frames keeps a forged frame on one segment
+   * from pulling a node's unicasts away from the radio that really reaches it.
+   */
+  sourceAccepted(src: number, frame: RxFrame): void {
+    const i = frame.radio
+    if (i === undefined || !Number.isInteger(i) || i < 0 || i >= this.radios.length) return
+    this.learned.delete(src)
+    this.learned.set(src, i)
+    if (this.learned.size > this.learnLimit) this.learned.delete(this.learned.keys().next().value as number)
   }
 
   private radioState(i: number, reason: string): void {

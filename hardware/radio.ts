@@ -16,6 +16,8 @@ export interface RxFrame {
   /** Signal-to-noise ratio, dB, when the radio reports it. */
   snr?: number
   at: number
+  /** Which radio of a MultiRadio heard it (index in its `radios`); absent for a single radio. */
+  radio?: number
 }
 
 export interface RadioEvents {
@@ -53,6 +55,12 @@ export interface Radio extends EventEmitter<RadioEvents> {
    * guards.
    */
   send(frame: Uint8Array, opts?: SendOptions): void
+  /**
+   * Optional: the link layer accepted `frame` from link address `src` (authenticated, in an
+   * authenticated network). A radio set that sends unicasts where a node was heard learns here
+   * (hardware/multi-radio.ts), never from bytes anyone could have forged.
+   */
+  sourceAccepted?(src: number, frame: RxFrame): void
   close(): Promise<void>
 }
 
