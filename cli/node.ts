@@ -42,6 +42,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const node = await MeshNode.start(config)
   const addr = formatNodeAddress(node.address)
   node.radios.forEach((r, i) => r.on('state', (c) => io.err(`radio ${node.radios.length > 1 ? `${i} ` : ''}${c.state}: ${c.reason}\n`)))
+  node.traffic.on('undeliverable', (u) => io.err(`undeliverable to ${u.to}, ${u.bytes} bytes: ${u.reason}\n`))
   node.traffic.on('deliver', (d) => io.out(`deliver from ${d.from} to ${d.to}, ${d.bytes} bytes, ${d.hops} hops${d.recovered ? ' (recovered by gossip)' : ''}: ${d.text !== undefined ? JSON.stringify(d.text) : d.hex}\n`))
   const radios = config.radios.map((c, i) => `${c.kind} ${node.radios[i].state}`).join(', ')
   io.out(`node ${addr} running (radio ${radios}${config.multicast ? `, groups ${node.traffic.status().groups as string[]}` : ''}${config.control.socket ? `, control ${config.control.socket}` : ''})\n`)
@@ -103,7 +104,7 @@ export function formatStatus(s: Record<string, unknown>): string {
   const radios = s.radios as RadioView[]
   const neighbours = s.neighbours as Array<{ address: string; rssi: number | null; snr: number | null; quality: number }>
   const routes = s.routes as Array<{ dst: string; nextHop: string; hops: number }>
-  const mc = s.multicast as { protocol: string | null; groups: string[]; trees: TreeView[]; delivered: number }
+  const mc = s.multicast as { protocol: string | null; groups: string[]; trees: TreeView[]; delivered: number; undeliverable: number }
   const lines = [
     `node ${s.address}${s.name ? ` (${s.name})` : ''}, up ${s.uptimeS} s, security ${s.security}`,
     ...radios.flatMap((r, i) => [
@@ -115,7 +116,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     `routes (${routes.length}):`,
     ...routes.map((r) => `  ${r.dst} via ${r.nextHop}, ${r.hops} hop${r.hops === 1 ? '' : 's'}`),
     ...(mc.protocol === null ? [] : [
-      `multicast ${mc.protocol}: member of ${mc.groups.join(', ') || 'no group'}; ${mc.delivered} delivered`,
+      `multicast ${mc.protocol}: member of ${mc.groups.join(', ') || 'no group'}; ${mc.delivered} delivered, ${mc.undeliverable} sent undeliverable`,
       ...mc.trees.map((t) => `  tree ${t.group}: leader ${t.leader}, ${t.hopsToLeader} hops away${t.member ? ', member' : ''}; links ${t.links.map((l) => `${l.neighbour}${l.upstream ? ' (up)' : ''}`).join(', ') || 'none'}`),
     ]),
   ]

@@ -179,6 +179,17 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
       gossip: validateAgConfig(c.multicast.config.gossip, 'multicast.config.gossip'),
     },
   }
+  if (multicast) {
+    const limit = Math.min(multicast.config.maodv.maxGroups, multicast.protocol === 'maodv+ag' ? multicast.config.gossip.maxGroups : Infinity)
+    if (multicast.groups.length > limit) throw new ConfigError('multicast.groups', `${multicast.groups.length} groups, more than the ${limit} this node keeps state for (maodv.maxGroups / gossip.maxGroups)`)
+  }
+  const radioKey = (r: RadioConfig): string =>
+    r.kind === 'serial' ? `serial ${r.device.path ?? ''} ${r.device.serialNumber ?? ''} ${r.device.vendorId ?? ''}:${r.device.productId ?? ''}`
+    : r.kind === 'udp' ? `udp ${r.group}:${r.port} ${r.interface ?? ''}` : `hub ${r.hub}`
+  list.forEach((r, i) => {
+    const j = list.findIndex((q) => radioKey(q) === radioKey(r))
+    if (j < i) throw new ConfigError(`radios.${i}`, `the same radio as radios.${j} (${radioKey(r).trim()})`)
+  })
   const radios = list.map((r) => (r.kind === 'serial' && r.device.path !== undefined ? { ...r, device: { ...r.device, path: abs(r.device.path) } } : r))
   const { radio: _one, radios: _many, multicast: _m, ...rest } = c
   return {

@@ -69,7 +69,7 @@ async function openRadios(configs: RadioConfig[], address: Addr, scheduler: Sche
   try {
     for (const r of configs) radios.push(await openRadio(r, address, scheduler))
   } catch (e) {
-    await Promise.all(radios.map((r) => r.close()))
+    await Promise.allSettled(radios.map((r) => r.close())) // the open error is the one to report
     throw e
   }
   if (radios.length === 1) return { radio: radios[0], radios }

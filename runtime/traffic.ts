@@ -12,7 +12,7 @@ import type { Scheduler } from '../core/scheduler.ts'
 import type { Aodv } from '../adhoc/aodv/index.ts'
 import type { LinkLayer } from '../adhoc/link.ts'
 import { Maodv } from '../adhoc/maodv/index.ts'
-import type { Delivery } from '../adhoc/net-protocol.ts'
+import type { Delivery, NetProtocol } from '../adhoc/net-protocol.ts'
 import type { TreeInfo } from '../adhoc/routing.ts'
 import { AnonymousGossip } from '../gossip/anonymous/index.ts'
 import type { NodeSecurity } from '../crypto/sim-network.ts'
@@ -70,12 +70,23 @@ export interface TrafficOptions {
   multicast?: MulticastConfig
 }
 
-export class NodeTraffic extends EventEmitter<{ deliver: (d: DeliveryView) => void }> {
-  private readonly tree: Maodv | undefined
-  private readonly gossip: AnonymousGossip | undefined
+export interface TrafficEvents {
+  deliver: (d: DeliveryView) => void
+  /** A packet this node sent will not arrive (no route, no tree); `reason` says why. */
+  undeliverable: (u: { to: string; bytes: number; reason: string }) => void
+}
+
+export class NodeTraffic extends EventEmitter<TrafficEvents> {
+  private readonly tree: Maodv | undefined = undefined
+  private readonly gossip: AnonymousGossip | undefined = undefined
   private readonly joined = new Set<Addr>()
   private readonly recent: DeliveryView[] = []
   private delivered = 0
+  private undeliverable = 0
+  private readonly onUndeliverable = (u: { dst: Addr; payload: Uint8Array; reason: string }): void => {
+    this.undeliverable++
+    this.emit('undeliverable', { to: isGroupAddr(u.dst) ? formatAddr(u.dst) : formatNodeAddress(u.dst), bytes: u.payload.length, reason: u.reason })
+  }
   private readonly onDeliver = (d: Delivery): void => {
     this.delivered++
     const v = view(d)
@@ -88,19 +99,28 @@ export class NodeTraffic extends EventEmitter<{ deliver: (d: DeliveryView) => vo
     super()
     const m = o.multicast
     const address = o.link.address
-    if (m !== undefined) {
-      this.tree = new Maodv({ link: o.link, scheduler: o.scheduler, rng: o.rng.fork('maodv'), metrics: o.metrics.scope('maodv', address), config: m.config.maodv, configPath: 'multicast.config.maodv', security: o.security?.origin })
-      if (m.protocol === 'maodv+ag') {
-        this.gossip = new AnonymousGossip({ link: o.link, tree: this.tree, router: o.router, scheduler: o.scheduler, rng: o.rng.fork('ag'), metrics: o.metrics.scope('ag', address), config: m.config.gossip, security: o.security?.origin })
+    try {
+      if (m !== undefined) {
+        this.tree = new Maodv({ link: o.link, scheduler: o.scheduler, rng: o.rng.fork('maodv'), metrics: o.metrics.scope('maodv', address), config: m.config.maodv, configPath: 'multicast.config.maodv', security: o.security?.origin })
+        if (m.protocol === 'maodv+ag') {
+          this.gossip = new AnonymousGossip({ link: o.link, tree: this.tree, router: o.router, scheduler: o.scheduler, rng: o.rng.fork('ag'), metrics: o.metrics.scope('ag', address), config: m.config.gossip, configPath: 'multicast.config.gossip', security: o.security?.origin })
+        }
       }
+      // Anonymous gossip delivers the router's unicasts too; without it each layer delivers its own.
+      for (const source of this.sources()) {
+        source.on('deliver', this.onDeliver)
+        source.on('undeliverable', this.onUndeliverable)
+      }
+      for (const g of m?.groups ?? []) this.join(groupAddr(g))
+    } catch (e) {
+      this.close() // nothing of a failed start keeps running (timers, link listeners)
+      throw e
     }
-    // Anonymous gossip delivers the router's unicasts too; without it each layer delivers its own.
-    if (this.gossip) this.gossip.on('deliver', this.onDeliver)
-    else {
-      o.router.on('deliver', this.onDeliver)
-      this.tree?.on('deliver', this.onDeliver)
-    }
-    for (const g of m?.groups ?? []) this.join(groupAddr(g))
+  }
+
+  /** Where deliveries come from: anonymous gossip (it delivers the router's unicasts too), or the router and the tree. */
+  private sources(): NetProtocol[] {
+    return this.gossip ? [this.gossip] : [this.o.router, ...(this.tree ? [this.tree] : [])]
   }
 
   /** Largest payload `send` takes to `dst`. */
@@ -144,15 +164,17 @@ export class NodeTraffic extends EventEmitter<{ deliver: (d: DeliveryView) => vo
         links: t.links.filter((l) => l.activated).map((l) => ({ neighbour: formatNodeAddress(l.neighbour), upstream: l.upstream, member: l.member })),
       })),
       delivered: this.delivered,
+      undeliverable: this.undeliverable,
       recent: [...this.recent],
     }
   }
 
   /** Stops the multicast layers. Anonymous gossip closes the router under it too (the node closes it after its diagnostics anyway). */
   close(): void {
-    this.gossip?.off('deliver', this.onDeliver)
-    this.o.router.off('deliver', this.onDeliver)
-    this.tree?.off('deliver', this.onDeliver)
+    for (const source of this.sources()) {
+      source.off('deliver', this.onDeliver)
+      source.off('undeliverable', this.onUndeliverable)
+    }
     if (this.gossip) this.gossip.close()
     else this.tree?.close()
   }

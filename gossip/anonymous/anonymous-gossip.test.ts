@@ -233,4 +233,13 @@ test('accepts: always at a leaf or with no hops left, else with the configured p
   assert.ok(Math.abs(yes / 10_000 - 0.3) < 0.02)
 })
 
+test('a join refused for lack of gossip state (gossip.maxGroups) leaves the node off that tree', () => {
+  const net = agNet(2, [[1, 2]], { gossip: { maxGroups: 1 } })
+  net.node(1).join(groupAddr(1))
+  assert.throws(() => net.node(1).join(groupAddr(2)), /cannot join group:2: .*gossip\.maxGroups/)
+  net.run(20_000) // a lone first member makes itself leader after its join discovery times out
+  assert.ok(net.maodv[0].tree(groupAddr(1)) !== undefined, 'on the tree of the group it joined')
+  assert.is(net.maodv[0].tree(groupAddr(2)), undefined, 'not on the tree of the refused one')
+})
+
 test.run()

@@ -41,7 +41,7 @@
  * Counters: scope 'ag' (ag-types.ts). Events: NetProtocol's, plus 'history-add'/'history-evict'
  * for the field-test loss accounting.
  */
-import { isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
+import { formatAddr, isGroupAddr, isNodeAddr, type Addr } from '../../core/addr.ts'
 import { ConfigError, ErrorCodes, SpinmeshError, tryDecode } from '../../core/errors.ts'
 import { fieldPath } from '../../core/validate.ts'
 import { Emitter } from '../../core/events.ts'
@@ -182,9 +182,10 @@ export class AnonymousGossip extends Emitter<NetProtocolEvents & AgEvents> imple
   join(group: Addr): void {
     this.open()
     if (!isGroupAddr(group)) throw new RangeError(`not a group address: ${group}`)
-    this.o.tree.join(group)
+    // Room for the gossip state first: a node must not end up on the tree without it.
     const g = this.ensure(group)
-    if (g === undefined) throw new RangeError(`cannot join ${group}: this node already keeps gossip state for ${this.config.maxGroups} groups (gossip.maxGroups)`)
+    if (g === undefined) throw new RangeError(`cannot join ${formatAddr(group)}: this node already keeps gossip state for ${this.config.maxGroups} groups (gossip.maxGroups)`)
+    this.o.tree.join(group)
     if (g.member) return
     g.member = true
     g.start(() => this.round(g))
