@@ -19,6 +19,8 @@ export const Proto = {
   SEC: 10,
   /** Mesh diagnostics: ping and traceroute (adhoc/diag.ts). */
   DIAG: 11,
+  /** Sensor samples routed to a gateway (gateway/uplink.ts; an inner protocol of routed data). */
+  SAMPLE: 12,
   /** Free for experiments and tests; never used by spinmesh itself. */
   EXPERIMENTAL: 250,
 } as const

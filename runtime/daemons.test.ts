@@ -45,7 +45,7 @@ test('hub + five `spinmesh run` daemons in a chain: spinmesh ping end to end, tr
     assert.equal(trace.out.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' ')), [1, 2, 3, 4].map((k) => `${k} ${hex(ids[k].address)}`))
     const status = await run(['status', '--json', '--socket', join(dir, 'n0.sock')])
     assert.is(status.code, 0, status.out)
-    assert.is(JSON.parse(status.out).radio.state, 'up')
+    assert.is(JSON.parse(status.out).radios[0].state, 'up')
   } finally {
     for (const p of procs.reverse()) await stop(p)
     rmSync(dir, { recursive: true, force: true })
