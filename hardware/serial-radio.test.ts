@@ -75,20 +75,26 @@ radioContract(`SerialRadio over a socat pty pair, ${name} framing`, async () => 
   const { pair, a, b } = radios(dir, { framing })
   await pair.start()
   await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
-  let pendingA = 0
-  a.on('sent', () => pendingA--)
-  a.on('dropped', () => pendingA--)
-  const send = a.send.bind(a)
-  a.send = (f, o) => {
-    send(f, o)
-    pendingA++
-  }
+  // Real I/O: settle waits until every frame each side accepted has been reported, and every frame
+  // that went out has arrived at the other end (a pty pair loses nothing), up to 3 s.
+  let pending = 0
+  const sent = [0, 0], heard = [0, 0]
+  ;[a, b].forEach((r, i) => {
+    r.on('sent', () => (pending--, sent[i]++))
+    r.on('dropped', () => pending--)
+    r.on('frame', () => heard[1 - i]++)
+    const send = r.send.bind(r)
+    r.send = (f, o) => {
+      send(f, o)
+      pending++
+    }
+  })
   return {
     a, b, queueLimit: 16,
-    // Real I/O: wait until every frame a accepted has been reported and what was written had time to arrive.
     settle: async () => {
-      for (let i = 0; i < 500 && pendingA > 0; i++) await new Promise((r) => setTimeout(r, 2))
-      await new Promise((r) => setTimeout(r, 30))
+      const end = Date.now() + 3000
+      while (Date.now() < end && (pending > 0 || heard[0] < sent[0] || heard[1] < sent[1])) await new Promise((r) => setTimeout(r, 2))
+      await new Promise((r) => setTimeout(r, 5))
     },
     cleanup: async () => {
       await a.close()
@@ -102,8 +108,10 @@ radioContract(`SerialRadio over a socat pty pair, ${name} framing`, async () => 
 
 test('frames sent while the device is unplugged go out after it is back; those past their TTL are reported dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
-  // The far end (b) is back well before a retries: what a wrote after its reconnect has a reader.
-  const { pair, a, b } = radios(dir, { ttlMs: 400, retryA: 300 })
+  // The far end (b, retrying every 10 ms) is back well before a (every 300 ms) after the replug:
+  // what a writes after its reconnect has a reader (a pty with no reader loses what is written).
+  // The TTL (1.5 s) leaves a loaded machine plenty of time for that reconnect.
+  const { pair, a, b } = radios(dir, { ttlMs: 1500, retryA: 300 })
   try {
     await pair.start()
     await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
@@ -115,7 +123,7 @@ test('frames sent while the device is unplugged go out after it is back; those p
     await gone
     const dropped: Array<[number, string]> = []
     const threeExpired = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`expired: ${JSON.stringify(dropped)}`)), 5000)
+      const t = setTimeout(() => reject(new Error(`expired: ${JSON.stringify(dropped)}`)), 8000)
       a.on('dropped', (d) => {
         if (d.bytes[0] > 0) dropped.push([d.bytes[0], d.code])
         if (dropped.length === 3) {
@@ -124,7 +132,7 @@ test('frames sent while the device is unplugged go out after it is back; those p
         }
       })
     })
-    // Three frames wait out their TTL (400 ms) while the device is away; three more, sent after
+    // Three frames wait out their TTL (1.5 s) while the device is away; three more, sent after
     // that, are delivered once it is back.
     for (const k of [1, 2, 3]) a.send(Uint8Array.of(k))
     await threeExpired
