@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
+import { demoCommand } from './demo.ts'
 import { emulatorCommand, groupCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
@@ -62,6 +63,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await pingCommand(rest, io)
       case 'traceroute':
         return await tracerouteCommand(rest, io)
+      case 'demo':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await demoCommand(rest, io)
       case 'send':
         return await sendCommand(rest, io)
       case 'join':

@@ -17,6 +17,10 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
 export const HELP = `spinmesh — radio mesh toolkit: simulate, route, gossip, stream
 
 Usage:
+  spinmesh demo [--broker URL] [--duration S] [--json FILE] [--speed X] [--spool DIR] [--http PORT|off]
+                                           a simulated field of LoRa sensors feeding a gateway that streams
+                                           to MQTT (an embedded broker by default); prints what a subscriber
+                                           receives, then a summary
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
   spinmesh run --config node.yaml          run a real node (runtime/examples/ has configs)

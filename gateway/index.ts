@@ -1,2 +1,15 @@
-// Public API of gateway/: nothing yet (see README.md for what this folder will own).
-export {}
+// Public API of gateway/: sensor samples from the mesh to backends (README.md, docs/GATEWAY.md).
+export { Gateway, type GatewayOptions, type GatewayStats, type MeshView } from './gateway.ts'
+export { validateGatewayConfig, type GatewayConfig, type GatewayMqttConfig } from './gateway-config.ts'
+export { Spool, type SpoolOptions, type SpoolStats } from './spool.ts'
+export { validateSpoolConfig, DEFAULT_SPOOL_CONFIG, type SpoolConfig } from './spool-defaults.ts'
+export type { SpoolCursor, SpoolRecord } from './stream-types.ts'
+export { MqttSink, type MqttSinkOptions, type MqttSinkStats } from './mqtt-sink.ts'
+export { validateMqttSinkConfig, type MqttSinkConfig } from './mqtt-defaults.ts'
+export { EmbeddedBroker } from './broker.ts'
+export { GatewayHttp, type GatewayHttpOptions } from './http.ts'
+export type { DashboardState, DashboardSample, DashboardNode, DashboardLink, DashboardRoute, DashboardTree } from './dashboard-state.ts'
+export { sampleKey, schemaKey, eventKey, sampleMessage, type SampleMessage, type NetworkEvent, type PayloadFormat } from './records.ts'
+export { UplinkSender, UplinkReceiver, encodeUplink, decodeUplink } from './uplink.ts'
+export { SensorField, DEMO_FEEDS } from './sensor-field.ts'
+export { runDemo, formatDemoSummary, type DemoOptions, type DemoSummary } from './demo.ts'
