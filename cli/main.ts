@@ -7,7 +7,7 @@ import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
 import { demoCommand } from './demo.ts'
-import { emulatorCommand, groupCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
+import { emulatorCommand, groupCommand, publishCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
 import { HELP, UsageError } from './usage.ts'
@@ -71,6 +71,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await demoCommand(rest, io)
       case 'send':
         return await sendCommand(rest, io)
+      case 'publish':
+        return await publishCommand(rest, io)
       case 'join':
       case 'leave':
         return await groupCommand(cmd, rest, io)

@@ -104,6 +104,7 @@ export function formatStatus(s: Record<string, unknown>): string {
   const radios = s.radios as RadioView[]
   const neighbours = s.neighbours as Array<{ address: string; rssi: number | null; snr: number | null; quality: number }>
   const routes = s.routes as Array<{ dst: string; nextHop: string; hops: number }>
+  const samples = s.samples as { uplink: { gateway: string; sent: number } | null; gateway: { accepted: number; refused: number; streamed: number; spooled: number; brokerConnected: boolean; broker: string | null; dashboard: string | null; received: number; gaps: number } | null } | null
   const mc = s.multicast as { protocol: string | null; groups: string[]; trees: TreeView[]; delivered: number; undeliverable: number }
   const lines = [
     `node ${s.address}${s.name ? ` (${s.name})` : ''}, up ${s.uptimeS} s, security ${s.security}`,
@@ -119,6 +120,8 @@ export function formatStatus(s: Record<string, unknown>): string {
       `multicast ${mc.protocol}: member of ${mc.groups.join(', ') || 'no group'}; ${mc.delivered} delivered, ${mc.undeliverable} sent undeliverable`,
       ...mc.trees.map((t) => `  tree ${t.group}: leader ${t.leader}, ${t.hopsToLeader} hops away${t.member ? ', member' : ''}; links ${t.links.map((l) => `${l.neighbour}${l.upstream ? ' (up)' : ''}`).join(', ') || 'none'}`),
     ]),
+    ...(samples?.uplink ? [`uplink: ${samples.uplink.sent} samples sent to gateway ${samples.uplink.gateway}`] : []),
+    ...(samples?.gateway ? [`gateway: ${samples.gateway.received} samples from the mesh (${samples.gateway.gaps} missing), ${samples.gateway.accepted} accepted, ${samples.gateway.streamed} confirmed by ${samples.gateway.broker ?? 'no broker'} (${samples.gateway.brokerConnected ? 'connected' : 'not connected'}), ${samples.gateway.spooled} spooled${samples.gateway.dashboard ? `; dashboard ${samples.gateway.dashboard}` : ''}`] : []),
   ]
   return lines.join('\n') + '\n'
 }
@@ -129,6 +132,21 @@ export async function sendCommand(argv: string[], io: Io): Promise<number> {
   const [dst, message] = positionals
   const r = await controlRequest(socketOf(values), 'send', values.hex ? { dst, hex: message } : { dst, text: message }) as { bytes: number }
   io.out(values.json ? JSON.stringify(r) + '\n' : `sent ${r.bytes} bytes to ${dst}\n`)
+  return 0
+}
+
+/** `spinmesh publish FEED VALUE...`: one sample, to the node's gateway (uplink) or into its own gateway. */
+export async function publishCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, SOCKET_OPTIONS)
+  if (positionals.length < 2) throw new UsageError('publish needs a feed and its values (spinmesh publish climate 21.5 48)')
+  const [feed, ...raw] = positionals
+  const nums = raw.map((v) => {
+    const n = Number(v)
+    if (v.trim() === '' || Number.isNaN(n)) throw new UsageError(`publish: ${JSON.stringify(v)} is not a number`)
+    return n
+  })
+  const r = await controlRequest(socketOf(values), 'publish', { feed, values: nums }) as { feed: string; seq: number; to: string }
+  io.out(values.json ? JSON.stringify(r) + '\n' : `${r.feed} #${r.seq} sent to ${r.to}\n`)
   return 0
 }
 

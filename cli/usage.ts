@@ -34,6 +34,8 @@ Usage:
                                            over the mesh, from a running node
   spinmesh send DST MESSAGE [--hex] (--socket PATH | --config node.yaml)
                                            send to a node (address) or a group (group:N)
+  spinmesh publish FEED VALUE... (--socket PATH | --config node.yaml)
+                                           report a sample to the node's gateway (config uplink:, feeds:)
   spinmesh join|leave group:N (--socket PATH | --config node.yaml)
                                            join or leave a multicast group (config multicast:)
   spinmesh ports [--json]                  serial ports with USB ids and serial numbers (no udevadm needed)

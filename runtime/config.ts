@@ -1,6 +1,7 @@
 /**
- * A node's config file (`spinmesh run --config node.yaml`, issue 8): which identity, which radio,
- * which link and routing settings, where the control socket is. YAML, validated field by field;
+ * A node's config file (`spinmesh run --config node.yaml`, issues 8 and 9): which identity, which
+ * radio(s), which link, routing and multicast settings, the feeds it reports to a gateway
+ * (`uplink`) or, on a gateway, streams to MQTT (`gateway`), where the control socket is. YAML, validated field by field;
  * every error names the field (`radio.device: ...`). Relative paths are relative to the config
  * file. Layer tunables (link, routing) are checked by their own layers' validators, so every bound
  * lives in one place. Examples: runtime/examples/.
@@ -14,6 +15,9 @@ import { validateLinkConfig, type LinkConfig } from '../adhoc/link-defaults.ts'
 import { validateAodvConfig } from '../adhoc/aodv/index.ts'
 import { validateMaodvConfig, type MaodvConfig } from '../adhoc/maodv/index.ts'
 import { validateAgConfig, type AgConfig } from '../gossip/anonymous/ag-defaults.ts'
+import { validateFeedSchema, type FeedSchema } from '../gossip/feeds/sample.ts'
+import { validateGatewayConfig, type GatewayConfig } from '../gateway/gateway-config.ts'
+import { parseNodeAddress, type Addr } from '../core/addr.ts'
 
 const pos = z.number().finite().positive()
 const port = z.int().min(1).max(65_535)
@@ -119,6 +123,15 @@ const nodeSchema = z.strictObject({
       certificate: z.string().min(1).optional(),
     })
     .default({ mode: 'authenticated' }),
+  /** Feed schemas this node reports (`uplink`) or streams (`gateway`): gossip/feeds/sample.ts. */
+  feeds: z.array(z.unknown()).max(256).default([]),
+  /** Report samples (`spinmesh publish FEED VALUES...`) to a gateway node, routed by AODV (gateway/uplink.ts). */
+  uplink: z.strictObject({ gateway: z.string().min(1) }).optional(),
+  /**
+   * This node is a gateway: samples reported to it are spooled and streamed to MQTT and a
+   * dashboard (gateway/gateway-config.ts: network, spool, mqtt, http).
+   */
+  gateway: z.record(z.string(), z.unknown()).optional(),
   control: z
     .strictObject({
       /** The local control socket `spinmesh status|ping|traceroute` talk to. */
@@ -135,7 +148,15 @@ export interface MulticastConfig {
   config: { maodv: MaodvConfig; gossip: AgConfig }
 }
 /** A validated config: `radio:` or `radios:` became `radios` (one or more). */
-export type NodeConfig = Omit<Parsed, 'link' | 'radio' | 'radios' | 'multicast'> & { link: LinkConfig; radios: RadioConfig[]; multicast?: MulticastConfig; file: string }
+export type NodeConfig = Omit<Parsed, 'link' | 'radio' | 'radios' | 'multicast' | 'feeds' | 'uplink' | 'gateway'> & {
+  link: LinkConfig
+  radios: RadioConfig[]
+  multicast?: MulticastConfig
+  feeds: FeedSchema[]
+  uplink?: { gateway: Addr }
+  gateway?: GatewayConfig
+  file: string
+}
 
 function describe(issue: z.core.$ZodIssue): ConfigError {
   const path = issue.path.map(String).join('.')
@@ -191,11 +212,30 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
     if (j < i) throw new ConfigError(`radios.${i}`, `the same radio as radios.${j} (${radioKey(r).trim()})`)
   })
   const radios = list.map((r) => (r.kind === 'serial' && r.device.path !== undefined ? { ...r, device: { ...r.device, path: abs(r.device.path) } } : r))
-  const { radio: _one, radios: _many, multicast: _m, ...rest } = c
+  const feeds = c.feeds.map((f, i) => validateFeedSchema(f, `feeds[${i}]`))
+  for (const key of ['id', 'name'] as const) {
+    feeds.forEach((f, i) => {
+      if (feeds.findIndex((g) => g[key] === f[key]) < i) throw new ConfigError(`feeds[${i}].${key}`, `duplicate feed ${key} ${JSON.stringify(f[key])}`)
+    })
+  }
+  let uplink: { gateway: Addr } | undefined
+  if (c.uplink) {
+    if (feeds.length === 0) throw new ConfigError('feeds', 'uplink needs the feeds this node reports ({ id, name, fields })')
+    try {
+      uplink = { gateway: parseNodeAddress(c.uplink.gateway) }
+    } catch (e) {
+      throw new ConfigError('uplink.gateway', (e as Error).message)
+    }
+  }
+  const gateway = c.gateway ? validateGatewayConfig({ ...c.gateway, feeds: c.feeds }, 'gateway', base) : undefined
+  const { radio: _one, radios: _many, multicast: _m, feeds: _f, uplink: _u, gateway: _g, ...rest } = c
   return {
     ...rest,
     radios,
     ...(multicast ? { multicast } : {}),
+    feeds,
+    ...(uplink ? { uplink } : {}),
+    ...(gateway ? { gateway } : {}),
     link,
     identity: abs(c.identity),
     security: {

@@ -30,6 +30,8 @@ import type { NodeConfig, RadioConfig } from './config.ts'
 import { ControlServer } from './control.ts'
 import { loadNodeSecurity } from './security.ts'
 import { NodeTraffic, parseDestination, parseGroup } from './traffic.ts'
+import { NodeSamples } from './node-samples.ts'
+import type { MeshView } from '../gateway/gateway.ts'
 
 const hex = formatNodeAddress
 
@@ -101,6 +103,7 @@ export class MeshNode {
     readonly router: Aodv,
     readonly diag: Diag,
     readonly traffic: NodeTraffic,
+    readonly samples: NodeSamples,
     readonly security: NodeSecurity | undefined,
     private readonly startedAt: number,
   ) {
@@ -137,16 +140,20 @@ export class MeshNode {
     const link = new LinkLayer({ address, radio, scheduler, rng: rng.fork('link'), metrics: metrics.scope('link', address), config: config.link, auth: security?.link })
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv'), metrics: metrics.scope('aodv', address), config: config.routing.config, configPath: 'routing.config', security: security?.origin })
     const diag = new Diag({ link, router, scheduler })
-    let traffic: NodeTraffic
+    let traffic: NodeTraffic | undefined
+    let samples: NodeSamples
+    let built: MeshNode | undefined
     try {
       traffic = new NodeTraffic({ link, router, scheduler, rng, metrics, security, multicast: config.multicast })
+      samples = await NodeSamples.start({ config, address, router, link, radios, scheduler, mesh: () => built?.meshView() ?? { nodes: [], links: [], routes: [], trees: [] } })
     } catch (e) {
+      traffic?.close()
       diag.close()
       router.close()
       link.close()
       throw e
     }
-    const node = new MeshNode(metrics, config, address, radio, radios, link, router, diag, traffic, security, Date.now())
+    const node = (built = new MeshNode(metrics, config, address, radio, radios, link, router, diag, traffic, samples, security, Date.now()))
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
@@ -172,7 +179,9 @@ export class MeshNode {
           node.traffic.leave(parseGroup(p.group))
           return { groups: node.traffic.status().groups }
         },
+        publish: async (p) => node.samples.publish(p.feed, p.values, typeof p.ts === 'number' ? p.ts : undefined),
       }).catch(async (e) => {
+        await samples.close()
         traffic.close()
         diag.close()
         router.close()
@@ -193,6 +202,7 @@ export class MeshNode {
       neighbours: this.link.neighbours().map((n) => ({ address: hex(n.addr), rssi: n.rssi ?? null, snr: n.snr ?? null, quality: n.quality })),
       routes: this.router.routes().filter((r) => r.valid).map((r) => ({ dst: hex(r.dst), nextHop: hex(r.nextHop), hops: r.hops })),
       multicast: this.traffic.status(),
+      samples: this.samples.status(),
       counters: this.metrics.totals(),
     }
   }
@@ -210,8 +220,28 @@ export class MeshNode {
     }
   }
 
+  /** This node and its neighbourhood as a gateway's dashboard draws them. */
+  meshView(): MeshView {
+    const me = hex(this.address)
+    const role = this.config.gateway ? 'gateway' : this.config.uplink ? 'sensor' : 'relay'
+    const radio = this.radios[0]
+    const nodes: MeshView['nodes'] = [{ address: me, ...(this.config.name ? { name: this.config.name } : {}), role, radio: { state: radio.state, airtimeMs: Math.round(this.tallies[0].airtimeMs), queued: (radio as { queued?: number }).queued ?? 0 } }]
+    const links: MeshView['links'] = []
+    const known = new Set([me])
+    for (const n of this.link.neighbours()) {
+      const a = hex(n.addr)
+      if (!known.has(a)) nodes.push({ address: a, role: 'relay' }), known.add(a)
+      links.push({ a: me, b: a, quality: Math.max(0, Math.min(1, n.quality)), ...(n.rssi !== undefined ? { rssi: n.rssi } : {}), ...(n.snr !== undefined ? { snr: n.snr } : {}) })
+    }
+    const routes: MeshView['routes'] = this.router.routes().filter((r) => r.valid).map((r) => ({ from: me, dst: hex(r.dst), nextHop: hex(r.nextHop), hops: r.hops }))
+    for (const r of routes) if (!known.has(r.dst)) nodes.push({ address: r.dst, role: 'relay' }), known.add(r.dst)
+    const trees: MeshView['trees'] = this.traffic.trees().map((t) => ({ group: `group:${t.group - 0x80000000}`, leader: hex(t.leader), links: t.links.map((l) => ({ a: me, b: hex(l.neighbour) })) }))
+    return { nodes, links, routes, trees }
+  }
+
   async close(): Promise<void> {
     await this.control?.close()
+    await this.samples.close()
     this.traffic.close()
     this.diag.close()
     this.router.close()
