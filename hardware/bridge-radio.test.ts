@@ -11,16 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, SpinmeshError } from '../core/errors.ts'
-import { Emitter } from '../core/events.ts'
 import { SeededRng } from '../core/rng.ts'
-import { RealScheduler, SimScheduler, type Scheduler } from '../core/scheduler.ts'
+import { RealScheduler, SimScheduler } from '../core/scheduler.ts'
 import { ConfigErrorReason, TxErrorReason } from '../firmware-bridge/bridge-messages.ts'
 import { BridgeEmulator, type BridgeEmulatorOptions } from '../runtime/bridge-emulator.ts'
-import { airtimeMs } from './airtime.ts'
 import { BridgeRadio } from './bridge-radio.ts'
-import { checkFrame } from './check-frame.ts'
+import { InstantAir } from './instant-air.ts'
 import { MockMedium } from './mock-radio.ts'
-import type { Radio, RadioEvents, RadioState, RxFrame } from './radio.ts'
+import type { Radio, RxFrame } from './radio.ts'
 import { radioContract } from './radio-contract.ts'
 import { SerialLink, type SerialPortHandle } from './serial-link.ts'
 import { SocatPair } from './socat.ts'
@@ -235,30 +233,6 @@ async function advance(s: SimScheduler, ms: number): Promise<void> {
   while (s.now() < end) {
     s.run({ until: Math.min(end, s.now() + 10) })
     await new Promise((resolve) => setImmediate(resolve))
-  }
-}
-
-/**
- * An air radio that reports a frame sent at once, as a HubRadio does (the hub, not the radio,
- * applies the airtime): without pacing of its own, a transmitter on it would be infinitely fast.
- */
-class InstantAir extends Emitter<RadioEvents> implements Radio {
-  readonly mtu = 200
-  readonly bitrate = 1000
-  state: RadioState = 'up'
-  constructor(private readonly s: Scheduler) {
-    super()
-  }
-  airtimeMs(bytes: number): number {
-    return airtimeMs(bytes, this.bitrate)
-  }
-  send(frame: Uint8Array): void {
-    checkFrame(frame, this.mtu, this.state === 'down')
-    const bytes = frame.slice()
-    this.s.at(0, () => this.emit('sent', { bytes, at: this.s.now(), airtimeMs: this.airtimeMs(bytes.length) }))
-  }
-  async close(): Promise<void> {
-    this.state = 'down'
   }
 }
 

@@ -8,15 +8,14 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RealScheduler, type Scheduler } from '../core/scheduler.ts'
+import { RealScheduler } from '../core/scheduler.ts'
 import { Emitter } from '../core/events.ts'
 import {
   BridgeMsgType as M, MAX_MESSAGE_SIZE, TxErrorReason, decodeRadioMessage, encodeBridge, type HostMessage, type RadioMessage,
 } from '../firmware-bridge/bridge-messages.ts'
-import { airtimeMs } from '../hardware/airtime.ts'
-import { checkFrame } from '../hardware/check-frame.ts'
+import { InstantAir } from '../hardware/instant-air.ts'
 import { MockMedium } from '../hardware/mock-radio.ts'
-import type { Radio, RadioEvents, RadioState, RxFrame } from '../hardware/radio.ts'
+import type { RxFrame } from '../hardware/radio.ts'
 import { cobsFraming } from '../hardware/serial-framing.ts'
 import { SerialLink } from '../hardware/serial-link.ts'
 import { SocatPair } from '../hardware/socat.ts'
@@ -26,35 +25,11 @@ import { BridgeEmulator } from './bridge-emulator.ts'
 /** The radio message(s) whose type field admits `T` (HEARTBEAT-ACK types are a union). */
 type Of<T> = RadioMessage extends infer U ? (U extends RadioMessage ? (T extends U['type'] ? U : never) : never) : never
 
-/**
- * An air radio that reports a frame sent at once, as a HubRadio does (the hub applies the
- * airtime), at 2 kbit/s: the emulator's transmitter must pace itself.
- */
-class InstantAir extends Emitter<RadioEvents> implements Radio {
-  readonly mtu = 200
-  readonly bitrate = 2000
-  state: RadioState = 'up'
-  constructor(private readonly s: Scheduler) {
-    super()
-  }
-  airtimeMs(bytes: number): number {
-    return airtimeMs(bytes, this.bitrate)
-  }
-  send(frame: Uint8Array): void {
-    checkFrame(frame, this.mtu, this.state === 'down')
-    const bytes = frame.slice()
-    this.s.at(0, () => this.emit('sent', { bytes, at: this.s.now(), airtimeMs: this.airtimeMs(bytes.length) }))
-  }
-  async close(): Promise<void> {
-    this.state = 'down'
-  }
-}
-
 async function rig(o: { instantAir?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-be-'))
   const scheduler = new RealScheduler({ unref: true })
   const medium = new MockMedium({ scheduler })
-  const air = o.instantAir ? new InstantAir(scheduler) : medium.radio({ name: 'air', mtu: 200, bitrate: 50_000 })
+  const air = o.instantAir ? new InstantAir(scheduler, 2000) : medium.radio({ name: 'air', mtu: 200, bitrate: 50_000 })
   const far = medium.radio({ name: 'far' })
   const pair = new SocatPair(join(dir, 'host'), join(dir, 'dev'))
   await pair.start()
