@@ -75,6 +75,8 @@ try {
 }
 console.log('feed samples through gravitational gossip ...')
 const gossipSection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/gossip.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+console.log('the gateway: mesh → MQTT ...')
+const gatewaySection = execFileSync(process.execPath, ['--import', 'tsx', 'bench/gateway.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
 
 /**
  * The ns-3 reference (bench/ns3/run.sh writes it; needs ns-3 installed): the same scenario at the
@@ -123,12 +125,13 @@ ${ns3Reference()}
 - Serial framing overhead and a paced serial line: the sections below (DESIGN.md §8 asks for the
   line rate with framing overhead under 2 %: COBS + CRC-32 costs 6 bytes a frame, under 2 % from
   about 300-byte frames, 2.5 % at 255).
-- Not measured yet (their parts do not exist): gateway idle RSS and start time.
+- Gateway idle RSS, RSS under load and start time: the "Gateway: mesh to MQTT" section below.
 
 ${cryptoSection}
 ${linkAuthSection}
 ${framingSection}
 ${serialLineSection}
-${gossipSection}`
+${gossipSection}
+${gatewaySection}`
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md)
 console.log('wrote BENCHMARKS.md')
