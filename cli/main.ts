@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
+import { provisionCommand } from './provision.ts'
 import { demoCommand } from './demo.ts'
 import { emulatorCommand, groupCommand, publishCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
@@ -84,6 +85,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0
         }
         return await (cmd === 'keygen' ? keygenCommand : cmd === 'network' ? networkCommand : certCommand)(rest, io)
+      case 'provision':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await provisionCommand(rest, io)
       default:
         throw new UsageError(`unknown command "${cmd}" (try spinmesh --help)`)
     }

@@ -49,6 +49,12 @@ Usage:
   spinmesh cert show FILE [--network DIR] [--json]
                                            print a certificate, revocation list or network info;
                                            with --network also verify it (valid or why not, exit 1)
+  spinmesh provision --network DIR --out DIR --name NAME [--role gateway|sensor|relay] [--radio SPEC]
+          [--gateway-address ADDR] [--mqtt URL|embedded] [--feeds FILE] [--days N] [--roles a,b]
+          [--user USER] [--install-dir DIR] [--force]
+                                           on the authority's machine: a bundle OUT/NAME/ for one device (new key,
+                                           certificate, the network's public files, node.yaml, a systemd unit,
+                                           README.txt); docs/INSTALL-PI.md
   spinmesh --help                          this text
   spinmesh --version                       the version
 
@@ -68,6 +74,19 @@ sweep options:
   --jobs N              run N simulations at once in worker processes (default 1: in this
                         process); results are the same, only faster on several cores
   --quiet               no progress and no table
+
+provision options:
+  --role ROLE           gateway (default: streams to MQTT, spool and dashboard), sensor (reports its feeds
+                        to --gateway-address: an address or the name of a gateway bundle in --out), relay
+  --radio SPEC          serial:/dev/ttyUSB0[@BAUD][,framing=cobs|kiss|bridge], serial-number:SERIAL[@BAUD][,...],
+                        udp[:INTERFACE_IPV4] (the default), hub:HOST:PORT; any may add ,mtu=N,bitrate=N;
+                        framing=bridge needs frequencyHz=,bandwidthHz=,spreadingFactor=,codingRate=,txPowerDbm=
+  --mqtt URL|embedded   the gateway's broker (default embedded)
+  --feeds FILE          a YAML list of feeds { id, name, fields: [{ name, unit }] } (default: climate)
+  --days N, --roles a,b the certificate (default 365 days; roles gateway,relay / sensor / relay)
+  --user USER           the service user (default spinmesh)
+  --install-dir DIR     where the bundle goes on the device (default /etc/spinmesh/NAME)
+  --force               replace an existing OUT/NAME
 
 Addresses (ADDR) are 8 hex digits as keygen prints them, 0x-prefixed hex, or decimal (any other
 length). Roles are lowercase words (a-z 0-9 -), 1 to 16 of them; --days is 1..3650.
