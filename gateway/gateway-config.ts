@@ -41,7 +41,11 @@ export interface GatewayConfig {
   feeds: readonly FeedSchema[]
   spool: SpoolConfig & { dir: string }
   mqtt: GatewayMqttConfig | null
-  http: { host: string; port: number } | null
+  /**
+   * The dashboard: `allowedHosts` are the Host names it answers (default: loopback names when
+   * bound to loopback); behind a reverse proxy that forwards the original Host, list that name.
+   */
+  http: { host: string; port: number; allowedHosts?: string[] } | null
 }
 
 const NETWORK = /^[A-Za-z0-9_-]{1,64}$/
@@ -84,13 +88,17 @@ function mqttSection(input: unknown, path: string, network: string): GatewayMqtt
   return { ...checked, broker: embedded ? 'embedded' : checked.broker, embeddedPort: embeddedPort as number, embeddedHost, format, replayGraceMs }
 }
 
-function httpSection(input: unknown, path: string): { host: string; port: number } | null {
+function httpSection(input: unknown, path: string): GatewayConfig['http'] {
   if (input === false || input === null) return null
   const o = checkObject(path, input ?? {})
-  checkKeys(path, o, ['host', 'port'])
+  checkKeys(path, o, ['host', 'port', 'allowedHosts'])
   const host = o.host ?? '127.0.0.1'
   const port = o.port ?? 8080
   if (typeof host !== 'string' || host === '') throw new ConfigError(fieldPath(path, 'host'), 'must be an address to listen on')
   if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65_535) throw new ConfigError(fieldPath(path, 'port'), `must be a port 0..65535, got ${String(port)}`)
-  return { host, port: port as number }
+  const allowed = o.allowedHosts
+  if (allowed !== undefined && (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((h) => typeof h !== 'string' || h === ''))) {
+    throw new ConfigError(fieldPath(path, 'allowedHosts'), `must be a list of host names (e.g. [gateway.example.org]; ['*'] for any), got ${JSON.stringify(allowed)}`)
+  }
+  return { host, port: port as number, ...(allowed ? { allowedHosts: (allowed as string[]).map((h) => h.toLowerCase()) } : {}) }
 }

@@ -33,7 +33,7 @@ import { Emitter } from '../core/events.ts'
 import { SeededRng, type Rng } from '../core/rng.ts'
 import { RealScheduler, type Scheduler, type Timer } from '../core/scheduler.ts'
 import { MQTT_STABLE_MS, redactUrl, topicProblem, validateMqttSinkConfig, type MqttBackoff, type MqttSinkConfig } from './mqtt-defaults.ts'
-import type { SpoolCursor } from './stream-types.ts'
+import type { SpoolCursor, SpoolRecord } from './stream-types.ts'
 
 /** Creates an MQTT.js client (a seam for tests; default `mqtt.connect`). */
 export type MqttConnect = (url: string, opts: IClientOptions) => MqttClient
@@ -45,8 +45,11 @@ export interface MqttSinkOptions {
   /** Topic prefix, e.g. `spinmesh/<network>`. */
   prefix: string
   clientId?: string
-  /** Whether the record of this key is published retained (default: keys not starting with `_events/`). */
-  retain?: (key: string) => boolean
+  /**
+   * Whether a record is published retained (default: keys not starting with `_events/`). The
+   * gateway also passes false for a late sample, so the retained value stays the newest.
+   */
+  retain?: (key: string, record: SpoolRecord) => boolean
   window?: number
   backoff?: Partial<MqttBackoff>
   connectTimeoutMs?: number
@@ -142,7 +145,7 @@ export class MqttSink extends Emitter<MqttSinkEvents> {
   readonly config: MqttSinkConfig
   readonly clientId: string
   private readonly cursor: SpoolCursor
-  private readonly retain: (key: string) => boolean
+  private readonly retain: (key: string, record: SpoolRecord) => boolean
   private readonly scheduler: Scheduler
   private readonly rng: Rng
   private readonly connectFn: MqttConnect
@@ -313,7 +316,7 @@ export class MqttSink extends Emitter<MqttSinkEvents> {
           }
           this.counts.published++
           const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)
-          client.publish(`${this.config.prefix}/${r.key}`, payload, { qos: 1, retain: this.retain(r.key) }, (err) => {
+          client.publish(`${this.config.prefix}/${r.key}`, payload, { qos: 1, retain: this.retain(r.key, r) }, (err) => {
             if (gen !== this.gen) return
             if (err) {
               this.fail(`publish of record ${r.offset} failed: ${err.message}`)

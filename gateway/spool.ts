@@ -57,6 +57,10 @@ export interface SpoolStats {
   skippedBytes: number
   cursorsReset: number
   fsyncs: number
+  /** Background fsyncs (the interval timer) that failed with a disk error; retried next interval. */
+  syncErrors: number
+  /** The last such error, null once a background fsync succeeded again. */
+  lastSyncError: string | null
   cursors: Record<string, SpoolCursorStats>
 }
 
@@ -113,7 +117,8 @@ export class Spool {
   private closed = false
   private notifying = false
   private notifyAgain = false
-  private readonly counters = { appended: 0, refused: 0, droppedRecords: 0, compactedRecords: 0, truncatedBytes: 0, skippedBytes: 0, cursorsReset: 0 }
+  private readonly counters = { appended: 0, refused: 0, droppedRecords: 0, compactedRecords: 0, truncatedBytes: 0, skippedBytes: 0, cursorsReset: 0, syncErrors: 0 }
+  private lastSyncError: string | null = null
 
   /** Open (creating or recovering) the spool in `options.dir`. Throws ConfigError naming a bad field. */
   static open(options: SpoolOptions): Spool {
@@ -492,7 +497,17 @@ export class Spool {
     if (this.timer !== null || this.closed || this.config.fsync === 'always') return
     this.timer = this.scheduler.at(this.config.fsyncIntervalMs, () => {
       this.timer = null
-      if (!this.closed) this.sync(false)
+      if (this.closed) return
+      try {
+        this.sync(false)
+        this.lastSyncError = null
+      } catch (e) {
+        // A timer has no caller to throw to (it would be an uncaught exception): record the disk
+        // error for stats() and try again next interval; appends keep reporting their own errors.
+        this.counters.syncErrors++
+        this.lastSyncError = (e as Error).message
+        this.schedule()
+      }
     })
   }
 
@@ -542,7 +557,7 @@ export class Spool {
     for (const c of this.cursors.values()) cursors[c.name] = { acked: c.ackedTo, pending: this._pending(c), persisted: c.persisted }
     let records = 0
     for (const s of this.segments) records += s.count
-    return { bytes: this.bytes, segments: this.segments.length, records, nextOffset: this.next, oldestOffset: this.oldestOffset, ...this.counters, fsyncs: this.files.fsyncs, cursors }
+    return { bytes: this.bytes, segments: this.segments.length, records, nextOffset: this.next, oldestOffset: this.oldestOffset, ...this.counters, fsyncs: this.files.fsyncs, lastSyncError: this.lastSyncError, cursors }
   }
 
   /** fsync appended data, cursor files and the directory now, whatever the policy. */

@@ -71,6 +71,13 @@ test('receiver accounting: gaps, late samples, duplicates, unknown feeds and gar
   routed(sample(6), Proto.DIAG)
   assert.equal(rejected, ['unknown feed id 8', 'feed climate has 2 fields, the sample 1 values', 'undecodable sample'])
   assert.is(rx.received, 5)
+  assert.is(rx.restarts, 0)
+  // A sensor that restarts numbers from 0 again, with newer timestamps: its samples are accepted.
+  const atRestart = [rx.received, rx.duplicates]
+  routed(encodeUplink({ feed: 7, seq: 0, ts: 100, values: [1, 2] }))
+  routed(encodeUplink({ feed: 7, seq: 1, ts: 101, values: [1, 2] }))
+  routed(encodeUplink({ feed: 7, seq: 0, ts: 100, values: [1, 2] })) // and a real copy is still one
+  assert.equal([rx.received - atRestart[0], rx.duplicates - atRestart[1], rx.restarts], [2, 1, 1])
   // seq wraps around u32 without counting 4 billion gaps (another origin).
   const before = [rx.gaps, rx.received]
   routed(encodeUplink({ feed: 7, seq: 0xffffffff, ts: 0, values: [0, 0] }), Proto.SAMPLE, 10)

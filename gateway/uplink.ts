@@ -3,7 +3,9 @@
  * mesh's unicast router (AODV `sendRouted`, inner protocol `Proto.SAMPLE`); the gateway decodes it
  * into a FeedSample. Convergecast, as LoRa sensor fields run: many sensors, one or a few gateways.
  * Hop-by-hop reliability is the link layer's (acked unicast with retries); a sample lost on the
- * way is lost (the gateway counts gaps per (origin, feed) from the seq numbers, `gaps`).
+ * way is lost (the gateway counts gaps per (origin, feed) from the seq numbers, `gaps`). A sensor
+ * that restarts numbers from 0 again: a sample behind the expected seq but newer (by ts) than
+ * any before is taken as such a restart, not as a duplicate.
  *
  * Wire (docs/WIRE.md §19), after the routed header:
  *
@@ -26,6 +28,8 @@ import { decodeSampleBody, encodeSampleBody, type FeedSample, type FeedSchema, t
 export const UPLINK_VERSION = 1
 /** Skipped seqs remembered per (origin, feed), so that a late sample is told from a duplicate. */
 export const MAX_MISSING = 256
+/** (origin, feed) pairs the receiver keeps seq state for; the least recently heard is forgotten. */
+export const MAX_STREAMS = 65_536
 export const UPLINK_HEADER_SIZE = 7
 
 export interface UplinkMessage {
@@ -88,14 +92,16 @@ export interface UplinkReceiverEvents {
 export class UplinkReceiver extends EventEmitter<UplinkReceiverEvents> {
   private readonly feeds: Map<number, FeedSchema>
   /**
-   * Per `${origin}/${feed}`: the next expected seq, and the seqs skipped by a jump (counted as
-   * gaps until they arrive late; at most MAX_MISSING remembered, oldest forgotten).
+   * Per `${origin}/${feed}`: the next expected seq, the seqs skipped by a jump (counted as gaps
+   * until they arrive late; at most MAX_MISSING remembered, oldest forgotten), and the newest ts.
    */
-  private readonly next = new Map<string, { seq: number; missing: Set<number> }>()
+  private readonly next = new Map<string, { seq: number; missing: Set<number>; lastTs: number }>()
   received = 0
   rejected = 0
   duplicates = 0
   gaps = 0
+  /** Sensors seen starting their seq numbers again (a reboot): their samples are accepted. */
+  restarts = 0
   private readonly onRouted = (m: RoutedMessage): void => this.routed(m)
 
   constructor(private readonly router: UnicastRouter, feeds: readonly FeedSchema[]) {
@@ -121,25 +127,40 @@ export class UplinkReceiver extends EventEmitter<UplinkReceiverEvents> {
     if (u.values.length !== schema.fields.length) return reject(`feed ${schema.name} has ${schema.fields.length} fields, the sample ${u.values.length} values`)
     const k = `${m.origin}/${u.feed}`
     const state = this.next.get(k)
-    if (state === undefined) this.next.set(k, { seq: (u.seq + 1) >>> 0, missing: new Set() })
+    if (state === undefined) this.remember(k, { seq: (u.seq + 1) >>> 0, missing: new Set(), lastTs: u.ts })
     else {
       const ahead = (u.seq - state.seq) >>> 0
       if (ahead >= 0x8000_0000) {
-        // Behind the expected seq: a late sample we counted as a gap, or a copy we already have.
-        if (!state.missing.delete(u.seq)) {
+        // Behind the expected seq: a late sample we counted as a gap, a copy we already have, or a
+        // sensor that restarted (its seq numbers start again at 0): a restarted sensor's sample is
+        // newer than any we had from it, a copy or a late one is not.
+        if (state.missing.delete(u.seq)) this.gaps--
+        else if (u.ts > state.lastTs) {
+          this.restarts++
+          state.seq = (u.seq + 1) >>> 0
+          state.missing.clear()
+        } else {
           this.duplicates++
           return
         }
-        this.gaps--
       } else {
         this.gaps += ahead
         for (let i = 0; i < Math.min(ahead, MAX_MISSING); i++) state.missing.add((u.seq - 1 - i) >>> 0)
         while (state.missing.size > MAX_MISSING) state.missing.delete(state.missing.values().next().value!)
         state.seq = (u.seq + 1) >>> 0
       }
+      state.lastTs = Math.max(state.lastTs, u.ts)
+      this.remember(k, state)
     }
     this.received++
     this.emit('sample', { feed: u.feed, origin: m.origin, seq: u.seq, ts: u.ts, values: u.values, hops: m.hops, at: m.at })
+  }
+
+  /** Keep `state` as the most recently heard; forget the least recently heard beyond MAX_STREAMS. */
+  private remember(k: string, state: { seq: number; missing: Set<number>; lastTs: number }): void {
+    this.next.delete(k)
+    this.next.set(k, state)
+    if (this.next.size > MAX_STREAMS) this.next.delete(this.next.keys().next().value!)
   }
 
   close(): void {

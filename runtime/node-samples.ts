@@ -20,6 +20,7 @@ export class NodeSamples {
   private receiver: UplinkReceiver | undefined
   private sender: UplinkSender | undefined
   private readonly unsubscribe: Array<() => void> = []
+  private lastError: string | null = null
   /** Seq numbers of the gateway's own readings, per feed. */
   private readonly ownSeq = new Map<number, number>()
 
@@ -30,7 +31,7 @@ export class NodeSamples {
     if (o.config.uplink) s.sender = new UplinkSender({ router: o.router, gateway: o.config.uplink.gateway })
     if (o.config.gateway) {
       s.gateway = await Gateway.start({ config: o.config.gateway, address: o.address, mesh: o.mesh, scheduler: o.scheduler })
-      s.gateway.on('error', () => {}) // counted in its stats; the node keeps running
+      s.gateway.on('error', (e) => (s.lastError = e.message)) // shown in status; the node keeps running
       const gw = s.gateway
       s.receiver = new UplinkReceiver(o.router, o.config.feeds)
       s.receiver.on('sample', (x) => gw.accept(x))
@@ -76,7 +77,7 @@ export class NodeSamples {
     return {
       uplink: this.sender ? { gateway: formatNodeAddress(this.config.uplink!.gateway), sent: this.sender.sent } : null,
       gateway: this.gateway
-        ? { ...this.gateway.stats(), broker: this.gateway.brokerUrl, dashboard: this.gateway.httpUrl, received: this.receiver!.received, rejected: this.receiver!.rejected, gaps: this.receiver!.gaps }
+        ? { ...this.gateway.stats(), broker: this.gateway.brokerUrl, dashboard: this.gateway.httpUrl, received: this.receiver!.received, rejected: this.receiver!.rejected, gaps: this.receiver!.gaps, duplicates: this.receiver!.duplicates, restarts: this.receiver!.restarts, lastError: this.lastError }
         : null,
     }
   }
