@@ -6,6 +6,7 @@
  * broker confirmed and the subscriber received. The field runs in virtual time paced at `speed` ×
  * the wall clock.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -81,6 +82,8 @@ export interface DemoSummary {
   spool: string
   /** The spool directory was given (kept after the run). */
   spoolKept: boolean
+  /** Every sample the gateway accepted in this run, as `<feed>/<origin>/<seq>/<ts>` (sampleId), in order (last: it is long). */
+  acceptedIds: string[]
 }
 
 const quantile = (xs: number[], q: number): number => {
@@ -89,11 +92,42 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]
 }
 
-const sampleId = (m: { feed: string; origin: string; seq: number; ts: number }): string => `${m.feed}/${m.origin}/${m.seq}/${m.ts}`
+/** What identifies a sample: `<feed>/<origin>/<seq>/<ts>` (seq restarts with a sensor; ts tells runs apart). */
+export const sampleId = (m: { feed: string; origin: string; seq: number; ts: number }): string => `${m.feed}/${m.origin}/${m.seq}/${m.ts}`
 
 function formatSample(m: SampleMessage, units: Map<string, string>, elapsedS: number): string {
   const values = Object.entries(m.values).map(([k, v]) => `${k} ${v === null ? '-' : v.toFixed(2)} ${units.get(`${m.feed}.${k}`) ?? ''}`.trimEnd()).join(', ')
   return `+${elapsedS.toFixed(1).padStart(5)} s  ${m.feed.padEnd(8)} ${m.origin} #${String(m.seq).padEnd(3)} ${values}${m.hops !== undefined ? `  (${m.hops} hop${m.hops === 1 ? '' : 's'})` : ''}`
+}
+
+/** How long the field waits for the demo's subscriber to be subscribed, ms. */
+const SUBSCRIBE_WAIT_MS = 5000
+
+/** Subscribe once `client` first connects (its session, or MQTT.js's resubscribe, keeps it after); true once subscribed within `ms`. */
+function subscribeOnce(client: MqttClient, topic: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms)
+    client.once('connect', () => client.subscribe(topic, { qos: 1 }, (err) => {
+      clearTimeout(t)
+      resolve(!err)
+    }))
+  })
+}
+
+function endClient(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.end(true, {}, () => resolve()))
+}
+
+/** Connect as `clientId` with a clean session and leave: the broker forgets its session (best effort, ≤ 2 s). */
+async function clearSession(url: string, clientId: string): Promise<void> {
+  const c = mqttConnect(url, { clientId, clean: true, reconnectPeriod: 0, connectTimeout: 2000, protocolVersion: 4 })
+  c.on('error', () => {})
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 2000)
+    c.once('connect', () => (clearTimeout(t), resolve()))
+    c.once('close', () => (clearTimeout(t), resolve()))
+  })
+  await endClient(c)
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
@@ -118,25 +152,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const acceptedAt = new Map<string, number>()
   const backendLatency: number[] = []
   let field: SensorField | undefined
-  const gateway = await Gateway.start({ config, address: GATEWAY_NODE, mesh: () => field!.meshView() })
+  // With an external broker the demo's subscriber keeps a session (clean: false) under an id of its
+  // own, so a broker outage does not make it miss what the sink publishes before it is back: the
+  // broker queues it (QoS 1); the session is cleared at the end. The embedded broker lives in this
+  // process (clean sessions there, docs/GATEWAY.md). The gateway does not count this subscriber
+  // as one coming back after a restart (replay grace).
+  const subscriberId = `spinmesh-demo-subscriber-${process.pid}-${randomBytes(3).toString('hex')}`
+  const gateway = await Gateway.start({ config, address: GATEWAY_NODE, mesh: () => field?.meshView() ?? { nodes: [], links: [], routes: [], trees: [] }, ownSubscribers: [subscriberId] })
   let subscriber: MqttClient | undefined
+  const brokerUrl = gateway.brokerUrl!
   try {
-    field = new SensorField({
-      scenario, seed: o.seed, gateway: GATEWAY_NODE, speed, epochMs: wallStart, sampleIntervalMs: (o.sampleIntervalS ?? 30) * 1000,
-      onSample: (s) => {
-        meshLatency.push(s.at - (s.ts - wallStart) * speed)
-        hops.push(s.hops)
-        if (gateway.accept(s)) acceptedAt.set(sampleId({ feed: DEMO_FEEDS.find((f) => f.id === s.feed)!.name, origin: formatNodeAddress(s.origin), seq: s.seq, ts: s.ts }), Date.now())
-      },
-    })
     const prefix = config.mqtt!.prefix
     const received = new Map<string, number>()
     let duplicates = 0
-    const brokerUrl = gateway.brokerUrl!
-    subscriber = mqttConnect(brokerUrl, { clientId: `spinmesh-demo-subscriber-${process.pid}`, clean: true, reconnectPeriod: 500 })
+    subscriber = mqttConnect(brokerUrl, { clientId: subscriberId, clean: !o.broker, reconnectPeriod: 500, protocolVersion: 4 })
     subscriber.on('error', () => {}) // it reconnects on its own; the summary tells what arrived
-    subscriber.on('connect', () => subscriber!.subscribe(`${prefix}/#`, { qos: 1 }))
-    subscriber.on('message', (topic, payload) => {
+    subscriber.on('message', (topic, payload, packet) => {
       const rest = topic.slice(prefix.length + 1)
       if (rest.startsWith('_')) return
       let m: SampleMessage
@@ -147,7 +178,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       }
       const id = sampleId(m)
       if (received.has(id)) {
-        duplicates++
+        // A retained copy (after a resubscribe: a clean session, or a broker that lost it) is not a resend.
+        if (!packet.retain) duplicates++
         return
       }
       received.set(id, Date.now())
@@ -155,13 +187,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       if (at !== undefined) backendLatency.push(Date.now() - at)
       if (o.print !== false) o.out(formatSample(m, units, (Date.now() - wallStart) / 1000))
     })
+    // The sensors start once the subscriber is subscribed, so it misses none of their samples; a
+    // broker that is unreachable does not hold the field up for long (its samples wait in the spool).
+    if (!(await subscribeOnce(subscriber, `${prefix}/#`, SUBSCRIBE_WAIT_MS))) o.out(`the subscriber is not connected to ${brokerUrl} yet; starting the field anyway`)
+    const fieldStart = Date.now()
+    field = new SensorField({
+      scenario, seed: o.seed, gateway: GATEWAY_NODE, speed, epochMs: fieldStart, sampleIntervalMs: (o.sampleIntervalS ?? 30) * 1000,
+      onSample: (s) => {
+        meshLatency.push(s.at - (s.ts - fieldStart) * speed)
+        hops.push(s.hops)
+        if (gateway.accept(s)) acceptedAt.set(sampleId({ feed: DEMO_FEEDS.find((f) => f.id === s.feed)!.name, origin: formatNodeAddress(s.origin), seq: s.seq, ts: s.ts }), Date.now())
+      },
+    })
     const where = o.broker ? `broker ${brokerUrl}` : `embedded broker ${brokerUrl}`
     o.out(`field: ${scenario.nodes.count} nodes (${field.sensors.length} sensors, gateway ${formatNodeAddress(field.gateway)}), ${durationS} s of field time at ${speed}x; ${where}, topics ${prefix}/<feed>/<sensor>${gateway.httpUrl ? `; dashboard ${gateway.httpUrl}` : ''}`)
     // Pace the field at `speed` × the wall clock.
     const durationMs = durationS * 1000
     await new Promise<void>((resolve) => {
       const step = (): void => {
-        field!.advanceTo(Math.min(durationMs, (Date.now() - wallStart) * speed))
+        field!.advanceTo(Math.min(durationMs, (Date.now() - fieldStart) * speed))
         if (field!.now >= durationMs) resolve()
         else setTimeout(step, 50)
       }
@@ -187,10 +231,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       dashboard: gateway.httpUrl,
       spool: spoolDir,
       spoolKept: o.spool !== undefined,
+      acceptedIds: [...acceptedAt.keys()],
     }
     return summary
   } finally {
-    await new Promise<void>((resolve) => (subscriber ? subscriber.end(true, {}, () => resolve()) : resolve()))
+    if (subscriber) await endClient(subscriber)
+    // An external broker would keep the subscriber's session, queueing for it, for good.
+    if (subscriber && o.broker) await clearSession(brokerUrl, subscriberId)
     await gateway.close()
     if (o.spool === undefined) rmSync(spoolDir, { recursive: true, force: true })
   }

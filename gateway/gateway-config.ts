@@ -28,9 +28,10 @@ export interface GatewayMqttConfig extends Omit<MqttSinkConfig, 'broker' | 'pref
   prefix: string
   format: PayloadFormat
   /**
-   * After a restart with records still spooled, an embedded broker has lost every subscriber's
-   * session: wait this long, ms, or until a client subscribes, before replaying the spool, so that
-   * reconnecting subscribers get the replay. External brokers keep sessions: no wait.
+   * After a restart (the spool already had an MQTT cursor), an embedded broker has lost every
+   * subscriber's session: hold publishing (the replay of what is spooled, and new samples) until a
+   * client subscribes to the prefix and 1 s more, or this long, ms, so that reconnecting
+   * subscribers get them. External brokers keep sessions: no wait.
    */
   replayGraceMs: number
 }
