@@ -11,8 +11,12 @@ import { SerialRadio, type SerialFraming } from './serial-radio.ts'
 
 const identity: SerialFraming = { encode: (p) => p, decoder: () => ({ push: () => [] }) }
 
-/** Ports whose writes hang (`hang`) or succeed; closing a port fails its pending writes, as real ports do. */
-function fakePorts(s: SimScheduler, hang: () => boolean) {
+/**
+ * Ports whose writes hang (`hang`) or succeed; closing a port fails its pending writes, as real
+ * ports do — unless `silentClose`: then a closed port never calls them back (seen with ptys whose
+ * other end vanished).
+ */
+function fakePorts(s: SimScheduler, hang: () => boolean, silentClose = false) {
   const written: number[] = []
   let opened = 0
   const open = async (): Promise<SerialPortHandle> => {
@@ -27,7 +31,8 @@ function fakePorts(s: SimScheduler, hang: () => boolean) {
         }
       },
       close: (done) => {
-        for (const p of pending.splice(0)) p(new Error('Canceled'))
+        const waiting = pending.splice(0)
+        if (!silentClose) for (const p of waiting) p(new Error('Canceled'))
         done()
       },
       on: () => undefined,
@@ -90,6 +95,41 @@ test('urgent frames keep their order when a failed write puts one back', async (
   await advance(s, 200)
   assert.equal(ports.written, [1, 2, 3, 10])
   await radio.close()
+})
+
+test('a write its closed port never calls back: after the reconnect the frame goes again at once, not after the stall timeout', async () => {
+  const s = new SimScheduler()
+  let hanging = true
+  const ports = fakePorts(s, () => hanging, true)
+  const link = new SerialLink({ match: { path: '/dev/fake' }, baudRate: 9600, scheduler: s, open: ports.open, exists: () => true, backoff: { initialMs: 10, maxMs: 10 } })
+  const radio = new SerialRadio({ link, framing: identity, scheduler: s, mtu: 64, bitrate: 9600, frameTtlMs: 10_000 })
+  radio.on('error', () => {})
+  const sent: number[] = []
+  radio.on('sent', (d) => sent.push(d.bytes[0]))
+  await advance(s, 50)
+  radio.send(Uint8Array.of(7)) // its write hangs, and the port will never call it back
+  await advance(s, 20)
+  hanging = false
+  link.reconnect('unplugged') // the device went away and came back
+  await advance(s, 100)
+  assert.equal(sent, [7], 'written again right after the reconnect')
+  assert.is(ports.written.filter((b) => b === 7).length, 1)
+  await radio.close()
+})
+
+test('closing while a write hangs on a port that never calls back: the frame is reported dropped', async () => {
+  const s = new SimScheduler()
+  const ports = fakePorts(s, () => true, true)
+  const link = new SerialLink({ match: { path: '/dev/fake' }, baudRate: 9600, scheduler: s, open: ports.open, exists: () => true, backoff: { initialMs: 10, maxMs: 10 } })
+  const radio = new SerialRadio({ link, framing: identity, scheduler: s, mtu: 64, bitrate: 9600 })
+  radio.on('error', () => {})
+  const dropped: string[] = []
+  radio.on('dropped', (d) => dropped.push(d.code))
+  await advance(s, 50)
+  radio.send(Uint8Array.of(1))
+  await advance(s, 10)
+  await radio.close()
+  assert.equal(dropped, ['ERR_CLOSED'])
 })
 
 test.run()

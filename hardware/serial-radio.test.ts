@@ -108,10 +108,10 @@ radioContract(`SerialRadio over a socat pty pair, ${name} framing`, async () => 
 
 test('frames sent while the device is unplugged go out after it is back; those past their TTL are reported dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinmesh-sr-'))
-  // The far end (b, retrying every 10 ms) is back well before a (every 300 ms) after the replug:
-  // what a writes after its reconnect has a reader (a pty with no reader loses what is written).
-  // The TTL (1.5 s) leaves a loaded machine plenty of time for that reconnect.
-  const { pair, a, b } = radios(dir, { ttlMs: 1500, retryA: 300 })
+  // The far end (b, retrying every 10 ms) is back well before a (every second) after the replug:
+  // what a writes after its reconnect has a reader (a pty with no reader loses what is written;
+  // a real radio module is always reading). The TTL (2.5 s) outlasts a's reconnect.
+  const { pair, a, b } = radios(dir, { ttlMs: 2500, retryA: 1000 })
   try {
     await pair.start()
     await Promise.all([untilState(a, 'up'), untilState(b, 'up')])
@@ -132,15 +132,24 @@ test('frames sent while the device is unplugged go out after it is back; those p
         }
       })
     })
-    // Three frames wait out their TTL (1.5 s) while the device is away; three more, sent after
+    // Three frames wait out their TTL (2.5 s) while the device is away; three more, sent after
     // that, are delivered once it is back.
     for (const k of [1, 2, 3]) a.send(Uint8Array.of(k))
     await threeExpired
     assert.equal(dropped, [[1, 'ERR_EXPIRED'], [2, 'ERR_EXPIRED'], [3, 'ERR_EXPIRED']], 'reported, not lost silently')
     for (const k of [4, 5, 6]) a.send(Uint8Array.of(k))
     const arrive = frames(b, 3)
+    const log: string[] = []
+    const t0 = Date.now()
+    for (const [n, r] of [['a', a], ['b', b]] as const) {
+      r.on('state', (c) => log.push(`${Date.now() - t0} ${n} ${c.state} ${c.reason}`))
+      r.on('sent', (x) => log.push(`${Date.now() - t0} ${n} sent ${x.bytes[0]}`))
+      r.on('dropped', (x) => log.push(`${Date.now() - t0} ${n} dropped ${x.bytes[0]} ${x.code}`))
+    }
     await pair.start()
-    const got = await arrive
+    const got = await arrive.catch((e) => {
+      throw new Error(`${(e as Error).message}; ${log.join(' | ')}`)
+    })
     assert.equal(got.map((f) => f.bytes[0]), [4, 5, 6])
     assert.is(a.stats.expired >= 3, true)
   } finally {

@@ -16,12 +16,12 @@
  */
 import { ErrorCodes, type ErrorCode } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
-import type { Scheduler } from '../core/scheduler.ts'
+import type { Scheduler, Timer } from '../core/scheduler.ts'
 import { airtimeMs } from './airtime.ts'
 import { checkFrame } from './check-frame.ts'
 import type { Radio, RadioEvents, RadioState, SendOptions } from './radio.ts'
 import type { SerialLink } from './serial-link.ts'
-import { TxQueue } from './tx-queue.ts'
+import { TxQueue, type QueuedFrame } from './tx-queue.ts'
 
 /** How frames travel on the serial line (firmware-bridge/ framers fit this). */
 export interface SerialFraming {
@@ -61,7 +61,9 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
   readonly stats: SerialRadioStats = { framesReceived: 0, decodeErrors: 0, expired: 0 }
   private readonly o: SerialRadioOptions
   private readonly queue: TxQueue
-  private writing = false
+  /** The frame being written, its stall timer, and a generation that tells a stale write's callback. */
+  private inFlight: { q: QueuedFrame; stall: Timer; gen: number } | null = null
+  private writeGen = 0
   private closed = false
   private decoder: ReturnType<SerialFraming['decoder']>
 
@@ -83,6 +85,10 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
     this.decoder = o.framing.decoder()
     o.link.on('state', (c) => {
       if (this.closed) return
+      // The port this write went to is gone: a closed port does not always call the write back,
+      // so the frame is taken back now (sent again after the reconnect, or it expires) and a late
+      // callback of that write is ignored.
+      if (c.state !== 'up') this.abandonWrite()
       if (c.state === 'up') this.decoder = o.framing.decoder()
       this.emit('state', { state: c.state, reason: c.reason })
       if (c.state === 'up') this.pump()
@@ -116,6 +122,7 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
     this.queue.close()
     for (const q of this.queue.drain()) this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed before the frame was sent')
     await this.o.link.close()
+    this.abandonWrite() // a write the closed port never called back is reported dropped
     this.emit('state', { state: 'down', reason: 'closed' })
   }
 
@@ -132,16 +139,18 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
 
   /** Write the next frame when the link is up and no write is in flight. */
   private pump(): void {
-    if (this.closed || this.writing || this.o.link.state !== 'up') return
+    if (this.closed || this.inFlight !== null || this.o.link.state !== 'up') return
     const q = this.queue.shift()
     if (q === undefined) return
-    this.writing = true
+    const gen = ++this.writeGen
     // A write the port never confirms (CTS flow control, a device that stopped reading) must not
-    // hold the queue forever: the link reconnects, which fails the write, which requeues the frame.
+    // hold the queue forever: the link reconnects, which abandons the write and requeues the frame.
     const stall = this.o.scheduler.at(WRITE_STALL_MS, () => this.o.link.reconnect(`serial write not confirmed within ${WRITE_STALL_MS} ms`))
+    this.inFlight = { q, stall, gen }
     const ok = this.o.link.write(this.o.framing.encode(q.bytes), (err) => {
+      if (this.inFlight?.gen !== gen) return // abandoned: the link went down meanwhile
       stall.cancel()
-      this.writing = false
+      this.inFlight = null
       if (this.closed) return this.drop(q.bytes, ErrorCodes.CLOSED, 'radio closed while the frame was being written')
       if (err) {
         this.queue.requeue(q) // again after the reconnect, or it expires
@@ -150,11 +159,17 @@ export class SerialRadio extends Emitter<RadioEvents> implements Radio {
       this.emit('sent', { bytes: q.bytes, at: this.o.scheduler.now(), airtimeMs: this.airtimeMs(q.bytes.length) })
       this.pump()
     })
-    if (!ok) {
-      stall.cancel()
-      this.writing = false
-      this.queue.requeue(q)
-    }
+    if (!ok && this.inFlight?.gen === gen) this.abandonWrite()
+  }
+
+  /** Give up the write in flight (its port went away): the frame goes back to the head of its class. */
+  private abandonWrite(): void {
+    const w = this.inFlight
+    if (w === null) return
+    this.inFlight = null
+    w.stall.cancel()
+    if (this.closed) this.drop(w.q.bytes, ErrorCodes.CLOSED, 'radio closed while the frame was being written')
+    else this.queue.requeue(w.q)
   }
 
   private drop(bytes: Uint8Array, code: ErrorCode, reason: string): void {
