@@ -153,6 +153,43 @@ export class DeliveryCollector {
     return this.packetsSent
   }
 
+  /** Packets each origin node sent, over all its flows (nodes that sent nothing are absent). */
+  sentBy(): Map<Addr, number> {
+    const out = new Map<Addr, number>()
+    for (const [id, times] of this.sentAt) {
+      const from = this.flows.get(id)!.from
+      let n = 0
+      for (const t of times) if (t !== undefined) n++
+      if (n) out.set(from, (out.get(from) ?? 0) + n)
+    }
+    return out
+  }
+
+  /**
+   * Delivery by send time: for the packets sent in each `bucketMs`-wide window from 0 (index =
+   * window), the deliveries expected and the first deliveries made. Windows after the last send
+   * are not listed; over all windows the sums equal `stats()` expected and delivered.
+   */
+  bySendTime(bucketMs: number): Array<{ expected: number; delivered: number }> {
+    if (!(bucketMs > 0)) throw new RangeError(`collector: bucketMs must be > 0, got ${bucketMs}`)
+    const out: Array<{ expected: number; delivered: number }> = []
+    for (const [id, times] of this.sentAt) {
+      const flow = this.flows.get(id)!
+      const streams = this.streams.get(id)!
+      times.forEach((t, seq) => {
+        const i = Math.max(0, Math.floor(t / bucketMs))
+        for (let k = out.length; k <= i; k++) out.push({ expected: 0, delivered: 0 })
+        const b = out[i]
+        for (const r of flow.receivers) {
+          if (flow.wants !== undefined && !flow.wants(r, seq)) continue
+          b.expected++
+          if (streams.get(r)!.seqs.has(seq)) b.delivered++
+        }
+      })
+    }
+    return out
+  }
+
   /**
    * Jitter: for every (flow, receiver) stream with at least 3 first deliveries, the population
    * standard deviation of the times between consecutive first deliveries; the mean over those

@@ -2,9 +2,11 @@
  * The metrics JSON of a run (docs/METRICS.md). Built from the delivery collector (delivery,
  * latency, jitter, recovered deliveries), the loss accounting of multicast flows (loss-reasons.ts
  * over the holder log and connectivity samples) and the per-layer counters every layer writes to
- * the MetricsRegistry (overhead, airtime, gossip cost).
+ * the MetricsRegistry (overhead, airtime, gossip cost), plus what reports draw (field-test-types.ts):
+ * delivery by send time, per node, the latency distribution, the topology at the end, the schedule.
  */
 import type { DeliveryStats } from './collector.ts'
+import type { NodeMetrics, RunTimeline, TopologySnapshot } from './field-test-types.ts'
 import { classifyLosses, type LossReasons } from './loss-reasons.ts'
 import { odsbrMetrics, type OdsbrMetrics } from './odsbr-metrics.ts'
 import { gossipMetrics, type GravitationalMember, type PbcastMetrics } from './gossip-metrics.ts'
@@ -15,6 +17,8 @@ export interface MetricsResult {
   scenario: string
   seed: number
   protocol: string
+  /** Where the numbers come from: a simulated run, or a live run's collected logs. */
+  source: 'simulation' | 'live'
   nodes: number
   simSeconds: number
   wallSeconds: number
@@ -53,7 +57,20 @@ export interface MetricsResult {
   pbcast?: PbcastMetrics
   /** Per (node, feed): rating, share received, load, latency; protocol gravitational (gossip-metrics.ts). */
   gravitational?: { members: GravitationalMember[] }
+  /** Delivery by send time of the traffic packets (sums over points = `delivery.expected` / `delivered`). */
+  timeline?: RunTimeline
+  /** Per node, sorted by node: traffic sent, deliveries expected and made there, frames and airtime. */
+  perNode?: NodeMetrics[]
+  /** Latency of first deliveries, `[ms, fraction]` at the 0th, 1st, …, 100th percentile (within 1 %); empty when none. */
+  latencyCdf?: Array<[number, number]>
+  /** Node positions and mutual link-layer neighbours at the end of the run. */
+  topology?: TopologySnapshot
+  /** Flows built and the scenario's duration, seconds. */
+  schedule?: { flows: number; durationS: number }
 }
+
+/** Timeline points for a run of `simSeconds`: at most about 60 buckets, each a whole number of seconds. */
+export const TIMELINE_POINTS = 60
 
 /** Round for readable, stable JSON (6 significant decimals is far below any effect we measure). */
 export function round6(x: number): number {
@@ -69,6 +86,71 @@ function roundHistograms(h: MetricsResult['histograms']): MetricsResult['histogr
     }
   }
   return out
+}
+
+/** The delivery timeline: buckets of whole seconds by send time, covering the run (and every send). */
+function timeline(sim: Simulation, simSeconds: number): RunTimeline {
+  const bucketS = Math.max(1, Math.ceil(simSeconds / TIMELINE_POINTS))
+  const buckets = sim.collector.bySendTime(bucketS * 1000)
+  const n = Math.max(Math.ceil(simSeconds / bucketS), buckets.length)
+  const points: RunTimeline['points'] = []
+  for (let i = 0; i < n; i++) points.push({ t: i * bucketS, expected: buckets[i]?.expected ?? 0, delivered: buckets[i]?.delivered ?? 0 })
+  return { bucketS, points }
+}
+
+/** Every node: traffic it originated, what it should have received and did, what it put on air (medium counters). */
+function perNode(sim: Simulation, d: DeliveryStats): NodeMetrics[] {
+  const m = sim.metrics
+  const sent = sim.collector.sentBy()
+  const received = new Map(d.receivers.map((r) => [r.node, r]))
+  const out: NodeMetrics[] = []
+  for (let node = 1; node <= sim.scenario.nodes.count; node++) {
+    const r = received.get(node)
+    out.push({
+      node,
+      sent: sent.get(node) ?? 0,
+      expected: r?.expected ?? 0,
+      delivered: r?.delivered ?? 0,
+      txFrames: m.value('medium', node, 'txFrames'),
+      txBytes: m.value('medium', node, 'txBytes'),
+      airtimeMs: round6(m.value('medium', node, 'airtimeMs')),
+    })
+  }
+  return out
+}
+
+/** The first-delivery latency at every whole percentile (the collector's histogram: within 1 %). */
+function latencyCdf(sim: Simulation): Array<[number, number]> {
+  const lat = sim.collector.latency
+  if (lat.count === 0) return []
+  const out: Array<[number, number]> = []
+  for (let p = 0; p <= 100; p++) out.push([round6(lat.quantile(p / 100)), p / 100])
+  return out
+}
+
+/** Positions now, and the pairs of nodes in each other's neighbour tables (quality: mean of both views). */
+function topology(sim: Simulation): TopologySnapshot {
+  const nodes: TopologySnapshot['nodes'] = []
+  const quality = new Map<number, Map<number, number>>()
+  for (let node = 1; node <= sim.scenario.nodes.count; node++) {
+    const p = sim.medium.position(node)
+    nodes.push({ node, x: round6(p.x), y: round6(p.y) })
+    const q = new Map<number, number>()
+    for (const n of sim.links.get(node)?.neighbours() ?? []) q.set(n.addr, n.quality)
+    quality.set(node, q)
+  }
+  const links: TopologySnapshot['links'] = []
+  for (const [a, qa] of quality) {
+    for (const [b, ab] of qa) {
+      if (b <= a) continue
+      const ba = quality.get(b)?.get(a)
+      if (ba === undefined) continue
+      const both = [ab, ba].filter((x) => Number.isFinite(x))
+      links.push(both.length ? { a, b, quality: round6(both.reduce((x, y) => x + y, 0) / both.length) } : { a, b })
+    }
+  }
+  links.sort((x, y) => x.a - y.a || x.b - y.b)
+  return { nodes, links }
 }
 
 export function buildMetricsResult(sim: Simulation, wallSeconds: number): MetricsResult {
@@ -97,6 +179,7 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     scenario: sim.scenario.name,
     seed: sim.seed,
     protocol: sim.scenario.protocol,
+    source: 'simulation',
     nodes: sim.scenario.nodes.count,
     simSeconds: round6(simSeconds),
     wallSeconds: round6(wallSeconds),
@@ -152,5 +235,10 @@ export function buildMetricsResult(sim: Simulation, wallSeconds: number): Metric
     ...(trees ? { trees } : {}),
     ...(odsbr ? { odsbr } : {}),
     ...(gossipM ? gossipM : {}),
+    timeline: timeline(sim, simSeconds),
+    perNode: perNode(sim, d),
+    latencyCdf: latencyCdf(sim),
+    topology: topology(sim),
+    schedule: { flows: sim.flows, durationS: sim.scenario.duration },
   }
 }
