@@ -29,14 +29,16 @@ export const TRACED_PROTOCOL_EVENTS = [
   'merge',
 ] as const
 
-function plain(fields: unknown): Record<string, unknown> {
+/** An event's fields for a trace line: byte arrays as their length; a non-object as `{ value }`. */
+export function plain(fields: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   if (fields === null || typeof fields !== 'object') return fields === undefined ? out : { value: fields }
   for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Uint8Array ? v.length : v
   return out
 }
 
-function frameFields(bytes: Uint8Array): Record<string, unknown> {
+/** A frame's link header for a trace line: kind, src, dst (not beacons), proto (data), seq, len. */
+export function frameFields(bytes: Uint8Array): Record<string, unknown> {
   try {
     const f = decodeLinkFrame(bytes)
     const base: Record<string, unknown> = { kind: f.kind, src: f.src, seq: f.seq, len: bytes.length }

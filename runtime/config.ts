@@ -1,7 +1,8 @@
 /**
  * A node's config file (`spinmesh run --config node.yaml`, issues 8 and 9): which identity, which
  * radio(s), which link, routing and multicast settings, the feeds it reports to a gateway
- * (`uplink`) or, on a gateway, streams to MQTT (`gateway`), where the control socket is. YAML, validated field by field;
+ * (`uplink`) or, on a gateway, streams to MQTT (`gateway`), where the control socket is, its event
+ * log (`log`) and, in a live field test, the flows it sends (`flows`, `run`). YAML, validated field by field;
  * every error names the field (`radio.device: ...`). Relative paths are relative to the config
  * file. Layer tunables (link, routing) are checked by their own layers' validators, so every bound
  * lives in one place. Examples: runtime/examples/.
@@ -17,7 +18,10 @@ import { validateMaodvConfig, type MaodvConfig } from '../adhoc/maodv/index.ts'
 import { validateAgConfig, type AgConfig } from '../gossip/anonymous/ag-defaults.ts'
 import { validateFeedSchema, type FeedSchema } from '../gossip/feeds/sample.ts'
 import { validateGatewayConfig, type GatewayConfig } from '../gateway/gateway-config.ts'
-import { parseNodeAddress, type Addr } from '../core/addr.ts'
+import { isGroupAddr, isNodeAddr, parseNodeAddress, type Addr } from '../core/addr.ts'
+import { APP_HEADER_BYTES } from '../field-tests/traffic.ts'
+import type { ScheduledFlow } from '../field-tests/field-test-types.ts'
+import { parseDestination } from './traffic.ts'
 
 const pos = z.number().finite().positive()
 const port = z.int().min(1).max(65_535)
@@ -87,6 +91,27 @@ const radioSchema = z.discriminatedUnion('kind', [
   }),
 ])
 
+/** A node address or a group: a number, or as users type it (8 hex digits, 0x-hex, decimal, group:N). */
+const addressField = z.union([z.int(), z.string().min(1)], { error: 'must be an address: a number, 8 hex digits, 0x-hex or group:N' })
+
+/** One flow of a live run (field-tests/field-test-types.ts ScheduledFlow; runtime/node-flows.ts sends it). */
+const flowSchema = z.strictObject({
+  /** The flow id in application headers. */
+  id: z.int().min(0).max(0xffff),
+  pattern: z.enum(['unicast', 'multicast', 'broadcast']),
+  from: addressField,
+  dst: addressField,
+  /** The nodes that should deliver it (for the record: collect reads them from schedule.json). */
+  receivers: z.array(addressField).max(4096).default([]),
+  /** Seconds after `run.startWallMs`. */
+  startS: z.number().finite().min(0),
+  stopS: z.number().finite().positive(),
+  /** Packets per second. */
+  rate: z.number().finite().positive().max(1000),
+  /** Bytes per packet, the 6-byte application header included. */
+  size: z.int().min(APP_HEADER_BYTES).max(65_535),
+})
+
 const nodeSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** The node identity file (`spinmesh keygen`); its address is derived from the key. */
@@ -138,6 +163,18 @@ const nodeSchema = z.strictObject({
       socket: z.string().min(1).optional(),
     })
     .default({}),
+  /** The event log (runtime/event-log.ts): JSON lines in DIR/<address>.jsonl, rotated at maxBytes, `files` old ones kept. */
+  log: z
+    .strictObject({
+      dir: z.string().min(1),
+      maxBytes: z.int().min(4096).max(2 ** 40).default(8 * 1024 * 1024),
+      files: z.int().min(0).max(1000).default(5),
+    })
+    .optional(),
+  /** Traffic this node sends in a live run (field-tests/plan.ts writes them); each `from` must be this node. */
+  flows: z.array(flowSchema).max(1024).default([]),
+  /** The live run: its start, the wall clock (ms since the epoch) flows' startS/stopS count from. */
+  run: z.strictObject({ startWallMs: z.int().min(0) }).optional(),
 })
 
 type Parsed = z.infer<typeof nodeSchema>
@@ -148,14 +185,42 @@ export interface MulticastConfig {
   config: { maodv: MaodvConfig; gossip: AgConfig }
 }
 /** A validated config: `radio:` or `radios:` became `radios` (one or more). */
-export type NodeConfig = Omit<Parsed, 'link' | 'radio' | 'radios' | 'multicast' | 'feeds' | 'uplink' | 'gateway'> & {
+export type NodeConfig = Omit<Parsed, 'link' | 'radio' | 'radios' | 'multicast' | 'feeds' | 'uplink' | 'gateway' | 'flows'> & {
   link: LinkConfig
   radios: RadioConfig[]
   multicast?: MulticastConfig
   feeds: FeedSchema[]
   uplink?: { gateway: Addr }
   gateway?: GatewayConfig
+  flows: ScheduledFlow[]
   file: string
+}
+
+/** Flows with their addresses resolved and checked against their patterns (paths `flows.N.field`). */
+function validateFlows(flows: Parsed['flows']): ScheduledFlow[] {
+  const address = (v: number | string, path: string, what: 'node' | 'dst'): Addr => {
+    let a: Addr
+    try {
+      a = what === 'node' ? (typeof v === 'number' ? v : parseNodeAddress(v)) : parseDestination(v)
+    } catch (e) {
+      throw new ConfigError(path, (e as Error).message)
+    }
+    if (what === 'node' && !isNodeAddr(a)) throw new ConfigError(path, `${String(v)} is not a node address (1..0x7fffffff)`)
+    return a
+  }
+  const out = flows.map((f, i): ScheduledFlow => {
+    const p = `flows.${i}`
+    if (f.pattern === 'broadcast') throw new ConfigError(`${p}.pattern`, 'broadcast flows run in simulations only: a node sends unicast (AODV) and multicast (MAODV) flows')
+    const dst = address(f.dst, `${p}.dst`, 'dst')
+    if (f.pattern === 'unicast' && !isNodeAddr(dst)) throw new ConfigError(`${p}.dst`, 'a unicast flow goes to a node address')
+    if (f.pattern === 'multicast' && !isGroupAddr(dst)) throw new ConfigError(`${p}.dst`, 'a multicast flow goes to a group (group:N)')
+    if (!(f.stopS > f.startS)) throw new ConfigError(`${p}.stopS`, `must be after startS (${f.startS}), got ${f.stopS}`)
+    return { ...f, from: address(f.from, `${p}.from`, 'node'), dst, receivers: f.receivers.map((r, k) => address(r, `${p}.receivers.${k}`, 'node')) }
+  })
+  out.forEach((f, i) => {
+    if (out.findIndex((g) => g.id === f.id) < i) throw new ConfigError(`flows.${i}.id`, `duplicate flow id ${f.id}`)
+  })
+  return out
 }
 
 function describe(issue: z.core.$ZodIssue): ConfigError {
@@ -228,7 +293,8 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
     }
   }
   const gateway = c.gateway ? validateGatewayConfig({ ...c.gateway, feeds: c.feeds }, 'gateway', base) : undefined
-  const { radio: _one, radios: _many, multicast: _m, feeds: _f, uplink: _u, gateway: _g, ...rest } = c
+  const flows = validateFlows(c.flows)
+  const { radio: _one, radios: _many, multicast: _m, feeds: _f, uplink: _u, gateway: _g, flows: _fl, ...rest } = c
   return {
     ...rest,
     radios,
@@ -236,6 +302,8 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
     feeds,
     ...(uplink ? { uplink } : {}),
     ...(gateway ? { gateway } : {}),
+    flows,
+    ...(c.log ? { log: { ...c.log, dir: abs(c.log.dir) } } : {}),
     link,
     identity: abs(c.identity),
     security: {

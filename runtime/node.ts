@@ -5,7 +5,8 @@
  * in the simulator; only the radios and the scheduler are real. Several radios are joined by a
  * MultiRadio (hardware/multi-radio.ts) that learns which radio hears whom. Control methods:
  * `status` (node, radios, neighbours, routes, trees, deliveries, counters), `ping`, `traceroute`,
- * `send`, `join`, `leave`.
+ * `send`, `join`, `leave`. With `log:` the node writes its event log (event-log.ts, node-log.ts);
+ * with `flows:` and `run:` it sends a live field test's traffic (node-flows.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { formatNodeAddress, isNodeAddr, parseNodeAddress, type Addr } from '../core/addr.ts'
@@ -32,6 +33,9 @@ import { loadNodeSecurity } from './security.ts'
 import { NodeTraffic, parseDestination, parseGroup } from './traffic.ts'
 import { NodeSamples } from './node-samples.ts'
 import type { MeshView } from '../gateway/gateway.ts'
+import { EventLog } from './event-log.ts'
+import { attachNodeLog } from './node-log.ts'
+import { checkNodeFlows, NodeFlows } from './node-flows.ts'
 
 const hex = formatNodeAddress
 
@@ -88,6 +92,9 @@ function payloadParam(p: Record<string, unknown>): Uint8Array {
 
 export class MeshNode {
   private control: ControlServer | undefined
+  private eventLog: EventLog | undefined
+  private detachLog: (() => void) | undefined
+  private flows: NodeFlows | undefined
   /** Per radio: time on air of the frames it sent, ms, and how many. */
   private readonly tallies: RadioTally[]
 
@@ -118,33 +125,51 @@ export class MeshNode {
     })
   }
 
-  static async start(config: NodeConfig, o: { scheduler?: Scheduler } = {}): Promise<MeshNode> {
+  /** `wallNow`: the wall clock flows are timed by (default Date.now). */
+  static async start(config: NodeConfig, o: { scheduler?: Scheduler; wallNow?: () => number } = {}): Promise<MeshNode> {
     const scheduler = o.scheduler ?? new RealScheduler()
     const identity = loadIdentity(config.identity)
     const address = identity.address
+    checkNodeFlows({ address, flows: config.flows, run: config.run }) // before any radio opens
     const metrics = new MetricsRegistry()
     const security = config.security.mode === 'authenticated'
       ? loadNodeSecurity({ identity, identityFile: config.identity, networkDir: config.security.network!, certificateFile: config.security.certificate, scheduler, metrics: metrics.scope('sec', address) })
       : undefined
     const rng = new SeededRng(randomBytes(4).readUInt32BE(0))
-    const { radio, radios } = await openRadios(config.radios, address, scheduler)
+    const log = config.log && new EventLog({ dir: config.log.dir, address, name: config.name, maxBytes: config.log.maxBytes, files: config.log.files })
+    let node: MeshNode
     try {
-      return await MeshNode.compose(config, scheduler, address, metrics, security, rng, radio, radios)
+      const { radio, radios } = await openRadios(config.radios, address, scheduler)
+      try {
+        node = await MeshNode.compose(config, scheduler, address, metrics, security, rng, radio, radios, log)
+      } catch (e) {
+        await radio.close() // a failed start leaves nothing running (the serial link would retry forever)
+        throw e
+      }
     } catch (e) {
-      await radio.close() // a failed start leaves nothing running (the serial link would retry forever)
+      log?.close()
       throw e
     }
+    try {
+      if (config.flows.length > 0) node.flows = new NodeFlows({ address, flows: config.flows, run: config.run, traffic: node.traffic, scheduler, wallNow: o.wallNow, log: log?.log })
+    } catch (e) {
+      await node.close()
+      throw e
+    }
+    return node
   }
 
-  private static async compose(config: NodeConfig, scheduler: Scheduler, address: Addr, metrics: MetricsRegistry, security: NodeSecurity | undefined, rng: SeededRng, radio: Radio, radios: readonly Radio[]): Promise<MeshNode> {
+  private static async compose(config: NodeConfig, scheduler: Scheduler, address: Addr, metrics: MetricsRegistry, security: NodeSecurity | undefined, rng: SeededRng, radio: Radio, radios: readonly Radio[], log: EventLog | undefined): Promise<MeshNode> {
     const link = new LinkLayer({ address, radio, scheduler, rng: rng.fork('link'), metrics: metrics.scope('link', address), config: config.link, auth: security?.link })
     const router = new Aodv({ link, scheduler, rng: rng.fork('aodv'), metrics: metrics.scope('aodv', address), config: config.routing.config, configPath: 'routing.config', security: security?.origin })
     const diag = new Diag({ link, router, scheduler })
     let traffic: NodeTraffic | undefined
     let samples: NodeSamples
     let built: MeshNode | undefined
+    let detachLog: (() => void) | undefined
     try {
       traffic = new NodeTraffic({ link, router, scheduler, rng, metrics, security, multicast: config.multicast })
+      detachLog = log && attachNodeLog({ radios, link, traffic }, log.log)
       samples = await NodeSamples.start({ config, address, router, link, radios, scheduler, mesh: () => built?.meshView() ?? { nodes: [], links: [], routes: [], trees: [] } })
     } catch (e) {
       traffic?.close()
@@ -154,6 +179,8 @@ export class MeshNode {
       throw e
     }
     const node = (built = new MeshNode(metrics, config, address, radio, radios, link, router, diag, traffic, samples, security, Date.now()))
+    node.eventLog = log
+    node.detachLog = detachLog
     if (config.control.socket) {
       node.control = await ControlServer.listen(config.control.socket, {
         status: async () => node.status(),
@@ -203,6 +230,8 @@ export class MeshNode {
       routes: this.router.routes().filter((r) => r.valid).map((r) => ({ dst: hex(r.dst), nextHop: hex(r.nextHop), hops: r.hops })),
       multicast: this.traffic.status(),
       samples: this.samples.status(),
+      log: this.eventLog ? { file: this.eventLog.file, ...this.eventLog.stats() } : null,
+      flows: this.flows?.stats() ?? [],
       counters: this.metrics.totals(),
     }
   }
@@ -240,6 +269,7 @@ export class MeshNode {
   }
 
   async close(): Promise<void> {
+    this.flows?.stop()
     await this.control?.close()
     await this.samples.close()
     this.traffic.close()
@@ -247,5 +277,7 @@ export class MeshNode {
     this.router.close()
     this.link.close()
     await this.radio.close()
+    this.detachLog?.()
+    this.eventLog?.close() // last: the radios going down are in it
   }
 }

@@ -72,6 +72,8 @@ export interface TrafficOptions {
 
 export interface TrafficEvents {
   deliver: (d: DeliveryView) => void
+  /** The same delivery with its payload bytes (event logs read traffic packets' headers). */
+  payload: (d: Delivery) => void
   /** A packet this node sent will not arrive (no route, no tree); `reason` says why. */
   undeliverable: (u: { to: string; bytes: number; reason: string }) => void
 }
@@ -92,6 +94,7 @@ export class NodeTraffic extends EventEmitter<TrafficEvents> {
     const v = view(d)
     this.recent.push(v)
     if (this.recent.length > RECENT_DELIVERIES) this.recent.shift()
+    this.emit('payload', d)
     this.emit('deliver', v)
   }
 
@@ -121,6 +124,14 @@ export class NodeTraffic extends EventEmitter<TrafficEvents> {
   /** Where deliveries come from: anonymous gossip (it delivers the router's unicasts too), or the router and the tree. */
   private sources(): NetProtocol[] {
     return this.gossip ? [this.gossip] : [this.o.router, ...(this.tree ? [this.tree] : [])]
+  }
+
+  /**
+   * The protocol objects (their events go to the node's event log): AODV, and with `multicast:`
+   * MAODV and anonymous gossip; `sources` are those whose deliveries and undeliverables are the node's.
+   */
+  layers(): { router: Aodv; tree?: Maodv; gossip?: AnonymousGossip; sources: NetProtocol[] } {
+    return { router: this.o.router, ...(this.tree ? { tree: this.tree } : {}), ...(this.gossip ? { gossip: this.gossip } : {}), sources: this.sources() }
   }
 
   /** Largest payload `send` takes to `dst`. */
