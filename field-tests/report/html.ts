@@ -83,6 +83,8 @@ export interface PageOptions {
   sections: Section[]
   /** Escaped text at the bottom (e.g. how to regenerate the page). */
   footer?: string
+  /** CSS added after the page's own (the caller vouches for it). */
+  css?: string
 }
 
 const CSS = `
@@ -112,7 +114,7 @@ export function page(o: PageOptions): string {
     '<head>',
     '<meta charset="utf-8">',
     `<title>${escapeHtml(o.title)}</title>`,
-    `<style>\n${CSS}\n</style>`,
+    `<style>\n${CSS}${o.css ? `\n${o.css.trim()}` : ''}\n</style>`,
     '</head>',
     '<body>',
     `<h1>${escapeHtml(o.title)}</h1>`,

@@ -211,6 +211,10 @@ export interface LineChartOptions extends ChartFrame {
   yMax?: number
   /** x ticks (default: every distinct x when there are ≤ 12, else round ticks). */
   xTicks?: number[]
+  /** Draw a dot at every point (default true; off for dense lines such as a CDF). */
+  markers?: boolean
+  /** Nudge several series apart sideways so their error bars do not overlap (default true). */
+  dodge?: boolean
 }
 
 /** Lines with markers for several series over a numeric x; series are nudged apart where bars overlap. */
@@ -249,7 +253,7 @@ export function lineChart(o: LineChartOptions): string {
     out.push(`<text x="${c(x)}" y="${c(l.bottom + 17)}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`)
   }
   const yClamp = (v: number) => (yAxis.accepts(v) ? Math.min(l.bottom, Math.max(l.top, yAxis.at(v))) : l.bottom)
-  const dodge = series.length > 1 ? 6 : 0
+  const dodge = series.length > 1 && o.dodge !== false ? 6 : 0
   series.forEach((s, si) => {
     const color = PALETTE[si % PALETTE.length]
     const off = (si - (series.length - 1) / 2) * dodge
@@ -269,7 +273,7 @@ export function lineChart(o: LineChartOptions): string {
     for (const p of pts) {
       const x = xAt(p.x) + off
       if (p.lo !== null && p.hi !== null && (ok(p.lo) || ok(p.hi))) out.push(errorBar(x, yClamp(p.lo), yClamp(p.hi), color))
-      if (p.y !== null) out.push(`<circle cx="${c(x)}" cy="${c(yClamp(p.y))}" r="3.5" fill="${color}"/>`)
+      if (p.y !== null && o.markers !== false) out.push(`<circle cx="${c(x)}" cy="${c(yClamp(p.y))}" r="3.5" fill="${color}"/>`)
     }
     out.push('</g>')
   })
@@ -289,6 +293,8 @@ export interface BarSeries {
 export interface BarChartOptions extends ChartFrame {
   categories: string[]
   series: BarSeries[]
+  /** Label only every n-th category on the x axis (default 1: all), for many narrow categories. */
+  labelEvery?: number
 }
 
 /** Bars grouped per category, one bar per series; the y axis always includes 0. */
@@ -314,7 +320,7 @@ export function barChart(o: BarChartOptions): string {
   const zero = yAxis.at(0)
   o.categories.forEach((cat, ci) => {
     const cx = l.left + slot * (ci + 0.5)
-    out.push(`<text x="${c(cx)}" y="${c(l.bottom + 17)}" text-anchor="middle">${escapeXml(cat)}</text>`)
+    if (ci % Math.max(1, Math.floor(o.labelEvery ?? 1) || 1) === 0) out.push(`<text x="${c(cx)}" y="${c(l.bottom + 17)}" text-anchor="middle">${escapeXml(cat)}</text>`)
     o.series.forEach((s, si) => {
       const v = s.values[ci]
       if (!finite(v)) return
