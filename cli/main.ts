@@ -7,7 +7,9 @@ import { isSpinmeshError } from '../core/errors.ts'
 import { certCommand, keygenCommand, networkCommand } from './keys.ts'
 import { portsCommand } from './ports.ts'
 import { provisionCommand } from './provision.ts'
+import { reportCommand } from './report.ts'
 import { demoCommand } from './demo.ts'
+import { fieldTestCommand } from './field-test.ts'
 import { emulatorCommand, groupCommand, publishCommand, hubCommand, pingCommand, runCommand, sendCommand, statusCommand, tracerouteCommand } from './node.ts'
 import { simCommand, type Io } from './sim.ts'
 import { sweepCommand } from './sweep.ts'
@@ -50,6 +52,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0
         }
         return await sweepCommand(rest, io)
+      case 'report':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.out(HELP)
+          return 0
+        }
+        return await reportCommand(rest, io)
+      case 'field-test':
+        return await fieldTestCommand(rest, io)
       case 'ports':
         return await portsCommand(rest, io)
       case 'run':

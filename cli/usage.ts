@@ -23,7 +23,13 @@ Usage:
                                            receives, then a summary
   spinmesh sim <scenario.yaml> [options]   run a scenario in the simulator (virtual time)
   spinmesh sweep <scenario.yaml> [options] run it for every combination of varied fields x seeds
+  spinmesh report <metrics.json>... --out FILE [--title T] [--labels a,b]
+                                           one self-contained HTML page over the metrics JSON of runs
+                                           (sim --json, or a collected live run), side by side
   spinmesh run --config node.yaml          run a real node (runtime/examples/ has configs)
+  spinmesh field-test collect DIR... [--schedule FILE] [--out FILE]
+                                           a live run's metrics JSON (docs/METRICS.md) from its nodes' event
+                                           logs; spinmesh field-test --help for more
   spinmesh hub --topology FILE [--port P]  the live emulation hub joining local node processes
   spinmesh emulator --device PATH --framing cobs|kiss|bridge --hub HOST:PORT --node ADDR [--baud N]
                                            a radio module on a serial device, on the hub's air
