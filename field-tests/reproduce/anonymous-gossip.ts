@@ -5,13 +5,12 @@
  * per (protocol, speed) summaries and the verdict) and anonymous-gossip.html (charts and tables).
  * Nothing in either file depends on the clock except the wall-time fields.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { MetricsResult } from '../metrics-result.ts'
 import { runPool, type RunJob } from '../run-pool.ts'
 import { parseScenario, readScenarioText } from '../scenario.ts'
 import { analyse, armsFor, keyNumbers, type Analysis, type RunKeys } from './anonymous-gossip-analysis.ts'
 import { renderReport } from './anonymous-gossip-report.ts'
+import { writeReportFiles } from './report-files.ts'
 import type { ReproduceOptions, ReproduceResult, Reproduction } from './reproduction.ts'
 
 export const NAME = 'anonymous-gossip'
@@ -84,11 +83,11 @@ export const anonymousGossip: Reproduction = {
   description: 'MAODV vs MAODV + anonymous gossip on manet-multicast across speeds: loss, per-member delivery, overhead, jitter (issue 4)',
   async run(o: AnonymousGossipOptions): Promise<ReproduceResult> {
     const { analysis, wallSeconds } = await runAnonymousGossip(o)
-    mkdirSync(o.out, { recursive: true })
-    const jsonFile = join(o.out, `${NAME}.json`)
-    const htmlFile = join(o.out, `${NAME}.html`)
     const scenario = o.scenario ?? SCENARIO
     const sets = [`security.mode=${o.security ?? 'open'}`, ...(o.sets ?? [])]
+    const v = analysis.verdict
+    const verdict = `${v.pass ? 'PASS' : 'FAIL'}: ${v.candidate} vs ${v.baseline}: passes at ${v.bySpeed.filter((r) => r.pass).length} of ${v.bySpeed.length} speeds, ` +
+      `1/100 goal at ${v.bySpeed.filter((r) => r.goal100).length}, member stdev lower at ${v.bySpeed.filter((r) => r.stdevLower).length}`
     const json = {
       reproduction: NAME,
       scenario,
@@ -99,18 +98,11 @@ export const anonymousGossip: Reproduction = {
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
       ...analysis,
     }
-    writeFileSync(jsonFile, JSON.stringify(json, null, 2) + '\n')
-    writeFileSync(htmlFile, renderReport(analysis, { scenario, command: command(o), sets, wallSeconds, jobs: Math.min(o.jobs, analysis.runs.length) }))
-    const v = analysis.verdict
+    const files = writeReportFiles(o.out, { name: NAME, verdict, pass: v.pass, command: command(o), wallSeconds }, json,
+      renderReport(analysis, { scenario, command: command(o), sets, wallSeconds, jobs: Math.min(o.jobs, analysis.runs.length) }))
     const lines = v.bySpeed.map((r) => `  speed ${r.speed}: ${v.baseline} loss ${(r.baselineLoss * 100).toFixed(3)} %, ${v.candidate} ${(r.candidateLoss * 100).toFixed(3)} %` +
       `${r.ratio === null ? '' : ` (ratio ${r.ratio.toFixed(4)})`} ${r.pass ? 'pass' : 'FAIL'}${r.goal100 ? ', 1/100 goal met' : ''}${r.stdevLower ? ', member stdev lower' : ''}`)
     o.log(lines.join('\n'))
-    return {
-      files: [jsonFile, htmlFile],
-      pass: v.pass,
-      verdict: `${v.pass ? 'PASS' : 'FAIL'}: ${v.candidate} vs ${v.baseline}: passes at ${v.bySpeed.filter((r) => r.pass).length} of ${v.bySpeed.length} speeds, ` +
-        `1/100 goal at ${v.bySpeed.filter((r) => r.goal100).length}, member stdev lower at ${v.bySpeed.filter((r) => r.stdevLower).length}`,
-      wallSeconds,
-    }
+    return { files, pass: v.pass, verdict, wallSeconds }
   },
 }

@@ -3,15 +3,10 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SeededRng } from '../../core/rng.ts'
-import { deliveryDistribution } from '../../gossip/pbcast/analysis.ts'
-import {
-  analyse, crashCheck, linearFit, loadCheck, multiFeedCheck, multiFeedNodes, samplingNoiseTv, scalingCheck, shareCheck, type MemberRow,
-} from './gravitational-analysis.ts'
+import { analyse, linearFit, loadCheck, multiFeedCheck, multiFeedNodes, shareCheck, type MemberRow } from './gravitational-analysis.ts'
 import { scatterChart } from './gravitational-charts.ts'
-import { crashTrial, modelParams, scalingRun, type CrashParams, type ScalingRun } from './gravitational-pbcast.ts'
 import { renderReport } from './gravitational-report.ts'
-import { gravitational, plan, type GravitationalOptions } from './gravitational.ts'
+import { command, gravitational, plan, type GravitationalOptions } from './gravitational.ts'
 
 // 30 gateways, 3 feeds of 10 subscribers for 4 s: a fraction of a second per run.
 const TINY = `name: tiny-feeds
@@ -38,23 +33,6 @@ traffic:
 
 function row(node: number, feed: number, rating: number, o: Partial<MemberRow> = {}): MemberRow {
   return { seed: 1, node, feed, rating, share: rating, feedLoadBytesPerS: 100 + 1000 * rating, loadBytesPerS: 0, feeds: 1, publishes: 0, ...o }
-}
-
-function scaling(n: number, mean: number): ScalingRun {
-  return { n, rounds: 200, perRound: { mean, min: mean - 1, max: mean + 1 }, bytesPerRound: { mean: 300, min: 250, max: 350 }, publisherPerRound: mean + 6, completeMembers: n - 1, deliveryRatio: 1, wallSeconds: 0.1 }
-}
-
-const SMALL_CRASH: CrashParams = { n: 10, loss: 0.3, firstFanout: 1, fanout: 3, gcRounds: 8 }
-
-/** Receiver counts drawn from the model itself (deterministic). */
-function fromModel(p: CrashParams, trials: number, seed: string): number[] {
-  const d = deliveryDistribution(modelParams(p))
-  const rng = new SeededRng(seed)
-  return Array.from({ length: trials }, () => {
-    let u = rng.float(), k = 0
-    while (k < d.length - 1 && u >= d[k]) u -= d[k++]
-    return k
-  })
 }
 
 test('linearFit: exact line, noisy points, R², argument checks', () => {
@@ -114,48 +92,23 @@ test('multi-feed members: Σ (a + b·rating) predicted, k·(a + b) full; publish
   assert.not.ok(multiFeedCheck([]).pass)
 })
 
-test('scalingCheck: spread = largest mean / smallest − 1, bar 15 %', () => {
-  const a = scalingCheck([scaling(50, 10), scaling(500, 11), scaling(2000, 11.4)])
-  assert.equal([a.spread, a.pass], [0.14, true])
-  const b = scalingCheck([scaling(50, 10), scaling(2000, 12)])
-  assert.equal([b.spread, b.pass], [0.2, false])
-  assert.not.ok(scalingCheck([scaling(50, 10)]).pass, 'one size shows nothing')
-})
-
-test('crashCheck: a sample of the model passes; a unimodal histogram fails; the noise floor is the sample TV', () => {
-  const p: CrashParams = { n: 50, loss: 0.3, firstFanout: 1, fanout: 3, gcRounds: 15 }
-  const good = crashCheck(p, fromModel(p, 2000, 'model-sample'))
-  assert.ok(good.pass && good.tv < 0.1 && good.bimodal.pass, JSON.stringify([good.tv, good.bimodal]))
-  assert.equal([good.model.rounds, good.model.pushAfterRounds, good.model.solicitOnce, good.model.originCrashes], [14, Infinity, true, true])
-  assert.is(good.counts.reduce((s, x) => s + x, 0), 2000)
-  assert.ok(good.tvNoise > 0.005 && good.tvNoise < 0.05, `noise ${good.tvNoise}`)
-  assert.ok(Math.abs(good.tv - good.tvNoise) < 0.04)
-  const middle = crashCheck(p, Array.from({ length: 500 }, (_, i) => 20 + (i % 10)))
-  assert.equal([middle.bimodal.pass, middle.pass], [false, false])
-  assert.not.ok(crashCheck(p, fromModel(p, 200, 'x'), false).pass, 'a contrast is never judged')
-  assert.equal(samplingNoiseTv([0, 1], 10), { median: 0, p95: 0 }, 'a point mass has no noise')
-})
-
-test('the report renders the verdict and all four sections, with SVG charts and nothing external', () => {
+test('the report renders the verdict and its two sections (no pbcast ones), with SVG charts and nothing external', () => {
   const rows: MemberRow[] = []
   for (let node = 1; node <= 12; node++) for (const feed of [0, 1]) {
     const rating = 0.1 + ((node * 7 + feed * 3) % 10) / 11
     rows.push(row(node, feed, rating, { share: rating + 0.01, feeds: 2, loadBytesPerS: 200 + 1000 * rating * 2 }))
   }
-  const a = analyse({
-    seeds: [1], rows, scaling: [scaling(50, 9.5), scaling(100, 9.7)],
-    crash: { params: SMALL_CRASH, receivers: fromModel(SMALL_CRASH, 100, 'r') },
-    crashContrast: [{ params: { ...SMALL_CRASH, fanout: 2 }, receivers: fromModel({ ...SMALL_CRASH, fanout: 2 }, 100, 'c') }],
-  })
-  assert.equal(a.verdict.checks.map((c) => c.id), ['share', 'load', 'scaling', 'bimodal'])
+  const a = analyse({ seeds: [1], rows })
+  assert.equal(a.verdict.checks.map((c) => c.id), ['share', 'load'])
+  assert.equal(Object.keys(a), ['seeds', 'rows', 'share', 'load', 'multiFeed', 'verdict'])
   const html = renderReport(a, {
-    scenario: 'tiny.yaml', command: 'npm run reproduce -- gravitational', sets: ['duration=30'], wallSeconds: 1, jobs: 1,
-    walls: { grid: 0.5, scaling: 0.3, crash: 0.2 }, settings: { duration: 30, scaling: { rate: 10, seconds: 20, loss: 0.01, firstFanout: 3, size: 64 }, trials: 100 },
+    scenario: 'tiny.yaml', command: 'npm run reproduce -- gravitational', sets: ['duration=30'], wallSeconds: 1, jobs: 1, settings: { duration: 30 },
   })
-  for (const id of ['verdict', 'share', 'load', 'scaling', 'bimodal']) assert.match(html, `<section id="${id}">`)
-  assert.is((html.match(/<svg /g) ?? []).length, 6, 'share, load, multi-feed, scaling, histogram, contrast')
+  for (const id of ['verdict', 'share', 'load']) assert.match(html, `<section id="${id}">`)
+  for (const id of ['scaling', 'bimodal']) assert.not.match(html, `<section id="${id}">`)
+  assert.is((html.match(/<svg /g) ?? []).length, 3, 'share, load, multi-feed')
   assert.match(html, a.verdict.pass ? 'Verdict: PASS' : 'Verdict: FAIL')
-  assert.match(html, 'contrast (not judged)')
+  assert.match(html, 'pbcast.html')
   assert.not.match(html, /NaN|Infinity|undefined/)
   assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org)/)
 })
@@ -170,18 +123,6 @@ test('scatterChart: deterministic, escaped, non-finite points counted not drawn'
   assert.not.match(svg, /NaN|Infinity/)
 })
 
-test('pbcast experiments: load per round over the window; crash trials deterministic and bounded', () => {
-  const r = scalingRun({ n: 12, rate: 10, seconds: 2, loss: 0.01, firstFanout: 3, size: 32, seed: 't' })
-  assert.is(r.rounds, 20)
-  assert.is(r.deliveryRatio, 1)
-  assert.ok(r.perRound.min <= r.perRound.mean && r.perRound.mean <= r.perRound.max && r.publisherPerRound > r.perRound.mean, JSON.stringify(r))
-  const a = crashTrial(SMALL_CRASH, 's/1'), b = crashTrial(SMALL_CRASH, 's/1')
-  assert.is(a, b)
-  assert.ok(a >= 0 && a <= SMALL_CRASH.n - 1)
-  assert.is(crashTrial({ ...SMALL_CRASH, loss: 0 }, 's/2'), SMALL_CRASH.n - 1, 'no loss: everyone')
-  assert.is(modelParams(SMALL_CRASH).rounds, SMALL_CRASH.gcRounds - 1)
-})
-
 test('the plan: 3 seeds by default, duration overrides, gravitational only', () => {
   const o: GravitationalOptions = { seeds: 5, seedsDefaulted: true, jobs: 1, out: '.', log: () => {} }
   const jobs = plan(o, 'tiny', TINY)
@@ -190,30 +131,30 @@ test('the plan: 3 seeds by default, duration overrides, gravitational only', () 
   assert.is(plan({ ...o, seedsDefaulted: false, seeds: 2, duration: 10 }, 'tiny', TINY).length, 2)
   assert.throws(() => plan({ ...o, duration: 2 }, 'tiny', TINY), /--duration/)
   assert.throws(() => plan(o, 'tiny', TINY.replace('protocol: gravitational', 'protocol: aodv')), /protocol gravitational/)
+  assert.is(command(o), 'npm run reproduce -- gravitational')
+  assert.is(command({ ...o, seedsDefaulted: false, seeds: 2, duration: 10, sizes: [5] } as GravitationalOptions), 'npm run reproduce -- gravitational --seeds 2 --duration 10', 'pbcast options are not its own')
 })
 
 test('a tiny configuration runs end to end and writes the report (temp dir)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'gravitational-repro-'))
   try {
     const logs: string[] = []
-    const o: GravitationalOptions = {
-      seeds: 2, jobs: 1, out, log: (l) => logs.push(l), scenario: 'tiny', text: TINY, duration: 4,
-      sizes: [10, 20], scalingSeconds: 2, trials: 30, crash: SMALL_CRASH, crashContrast: [{ ...SMALL_CRASH, fanout: 2 }],
-    }
+    const o: GravitationalOptions = { seeds: 2, jobs: 1, out, log: (l) => logs.push(l), scenario: 'tiny', text: TINY, duration: 4 }
     const res = await gravitational.run(o)
     assert.equal(res.files.map((f) => f.slice(out.length + 1)), ['gravitational.json', 'gravitational.html'])
-    assert.match(res.verdict, /^(PASS|FAIL): share (pass|FAIL), load (pass|FAIL), scaling (pass|FAIL), bimodal (pass|FAIL) \(/)
+    assert.match(res.verdict, /^(PASS|FAIL): share (pass|FAIL), load (pass|FAIL) \(max \|share − rating\| [\d.]+; load R² [\d.-]+, multi-feed median error [\d.]+ %, measured \/ k·full [\d.]+\)$/)
     const json = JSON.parse(readFileSync(join(out, 'gravitational.json'), 'utf8'))
+    assert.equal(json.meta, { name: 'gravitational', verdict: res.verdict, pass: res.pass, command: 'npm run reproduce -- gravitational --seeds 2 --duration 4', wallSeconds: json.meta.wallSeconds })
     assert.equal(json.seeds, [1, 2])
     assert.ok(json.rows.length > 20 && json.rows.every((r: MemberRow) => r.seed === 1 || r.seed === 2))
-    assert.equal(json.scaling.runs.map((r: ScalingRun) => r.n), [10, 20])
-    assert.is(json.crash.trials, 30)
-    assert.is(json.crashContrast.length, 1)
-    assert.equal(Object.keys(json.walls), ['grid', 'scaling', 'crash'])
-    assert.is(json.verdict.checks.length, 4)
+    for (const gone of ['scaling', 'crash', 'crashContrast', 'walls']) assert.is(json[gone], undefined, gone)
+    assert.equal(json.settings, { duration: 4 })
+    assert.is(json.verdict.checks.length, 2)
     const html = readFileSync(join(out, 'gravitational.html'), 'utf8')
-    for (const id of ['verdict', 'share', 'load', 'scaling', 'bimodal']) assert.match(html, `<section id="${id}">`)
+    for (const id of ['verdict', 'share', 'load']) assert.match(html, `<section id="${id}">`)
+    assert.not.match(html, /<section id="(scaling|bimodal)">/)
     assert.is(logs.filter((l) => l.startsWith('[')).length, 2)
+    assert.not.ok(logs.some((l) => /pbcast|crash trials/.test(l)), 'no pbcast part')
   } finally {
     rmSync(out, { recursive: true, force: true })
   }

@@ -1,25 +1,31 @@
 /**
  * The `npm run reproduce -- [NAME...] [options]` command: runs the named reproductions (all of
- * them when none is named) and prints where their reports went and the total wall time. Returns
- * the exit code: 0 when every reproduced claim holds, 1 when one does not, 2 for a usage mistake.
+ * them when none is named), prints where their reports went and the total wall time, then
+ * rewrites the folder's index.html (index-page.ts: every known reproduction and its report's
+ * verdict), also after a failed run. Returns the exit code: 0 when every reproduced claim holds,
+ * 1 when one does not (or a run failed), 2 for a usage mistake.
  */
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { anonymousGossip } from './anonymous-gossip.ts'
 import { gravitational } from './gravitational.ts'
+import { writeIndex } from './index-page.ts'
 import { odsbr } from './odsbr.ts'
+import { pbcast } from './pbcast.ts'
 import type { Reproduction } from './reproduction.ts'
 
-export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip, odsbr, gravitational]
+export const REPRODUCTIONS: readonly Reproduction[] = [anonymousGossip, odsbr, gravitational, pbcast]
 
 export const USAGE = `Usage: npm run reproduce -- [NAME...] [options]
 
-Runs the named reproductions (every one when no name is given) and writes NAME.json and NAME.html
-into the output folder.
+Runs the named reproductions (every one when no name is given), writes NAME.json and NAME.html
+into the output folder, then rewrites its index.html (every reproduction and its verdict).
 
 Options:
-  --seeds N          seeds 1..N per configuration (default 5; gravitational: 3)
-  --jobs N           simulations at once in worker processes (default: the number of cores)
+  --seeds N          seeds 1..N per configuration (default 5; gravitational: 3; pbcast: not used,
+                     one fixed seed)
+  --jobs N           simulations at once in worker processes (default: the number of cores;
+                     pbcast runs in this process)
   --out DIR          output folder (default field-tests/reports)
   --protocols a,b    the two protocols to compare, baseline first (anonymous-gossip: default maodv,maodv+ag;
                      odsbr: default aodv,odsbr)
@@ -30,9 +36,8 @@ Options:
   --model-seeds N    odsbr: seeds 1..N for them (default 2, at most --seeds)
   --duration S       gravitational: length of each grid-feeds run in seconds, traffic stopping 1 s
                      before (default 30; the scenario's own is 60, about a minute per run)
-  --sizes a,b        gravitational: pbcast group sizes of the load-vs-size check
-                     (default 50,100,200,500,1000,2000)
-  --trials N         gravitational: crashed-origin trials of the bimodal check (default 2000)
+  --sizes a,b        pbcast: group sizes of the load-vs-size check (default 50,100,200,500,1000,2000)
+  --trials N         pbcast: crashed-origin trials of the bimodal check (default 2000)
   --help             this text
 
 Reproductions:
@@ -45,6 +50,9 @@ export interface MainIo {
 }
 
 const defaultIo: MainIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }
+
+/** Writes `out`/index.html for the known reproductions and returns its path (tests pass their own). */
+export type IndexWriter = (out: string, known: readonly Reproduction[]) => string
 
 class UsageMistake extends Error {}
 
@@ -64,7 +72,7 @@ export function selectReproductions(names: readonly string[], known: readonly Re
   return names.map((n) => known.find((r) => r.name === n)!)
 }
 
-export async function main(argv: string[], io: MainIo = defaultIo, known: readonly Reproduction[] = REPRODUCTIONS): Promise<number> {
+export async function main(argv: string[], io: MainIo = defaultIo, known: readonly Reproduction[] = REPRODUCTIONS, index: IndexWriter = writeIndex): Promise<number> {
   let selected: Reproduction[]
   let opts
   try {
@@ -129,17 +137,24 @@ export async function main(argv: string[], io: MainIo = defaultIo, known: readon
     return 2
   }
   const t0 = performance.now()
-  let allPass = true
+  let code = 0
   for (const r of selected) {
     try {
       const res = await r.run(opts)
-      allPass &&= res.pass
+      if (!res.pass) code = 1
       io.out(`${r.name}: ${res.verdict}\n${res.files.map((f) => `  wrote ${f}\n`).join('')}  wall time ${res.wallSeconds.toFixed(1)} s\n`)
     } catch (e) {
       io.err(`reproduce: ${r.name} failed: ${(e as Error).message}\n`)
-      return 1
+      code = 1
+      break
     }
   }
+  try {
+    io.out(`index: wrote ${index(opts.out, known)}\n`)
+  } catch (e) {
+    io.err(`reproduce: could not write the index page: ${(e as Error).message}\n`)
+    code = 1
+  }
   io.out(`total wall time ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
-  return allPass ? 0 : 1
+  return code
 }

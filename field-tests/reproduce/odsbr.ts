@@ -11,12 +11,11 @@
  * `instrument: 'odsbr'`. Deterministic: nothing depends on the worker count or the clock except
  * the wall-time fields.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { runPool, type RunJob } from '../run-pool.ts'
 import { parseScenario, readScenarioText } from '../scenario.ts'
 import { NO_ADVERSARY, VERDICT_MODEL, analyse, keyNumbers, type Analysis, type RunKeys } from './odsbr-analysis.ts'
 import { renderReport } from './odsbr-report.ts'
+import { writeReportFiles } from './report-files.ts'
 import type { ReproduceOptions, ReproduceResult, Reproduction } from './reproduction.ts'
 
 export const NAME = 'odsbr'
@@ -110,26 +109,20 @@ export const odsbr: Reproduction = {
   description: 'AODV vs ODSBR on byzantine with 0–40 % adversaries of each model: PDR, overhead, convictions, time to route around (issue 6)',
   async run(o: OdsbrReproOptions): Promise<ReproduceResult> {
     const { analysis, wallSeconds } = await runOdsbrReproduction(o)
-    mkdirSync(o.out, { recursive: true })
-    const jsonFile = join(o.out, `${NAME}.json`)
-    const htmlFile = join(o.out, `${NAME}.html`)
     const scenario = o.scenario ?? SCENARIO
     const sets = ['security.mode=authenticated', ...(o.sets ?? [])]
     const ctx = { scenario, command: command(o), sets, wallSeconds, jobs: Math.min(o.jobs, analysis.runs.length) }
-    writeFileSync(jsonFile, JSON.stringify({ reproduction: NAME, scenario, sets, command: ctx.command, jobs: o.jobs, wallSeconds: Math.round(wallSeconds * 1000) / 1000, ...analysis }, null, 2) + '\n')
-    writeFileSync(htmlFile, renderReport(analysis, ctx))
     const v = analysis.verdict
     const [base, cand] = analysis.protocols
+    const free = v.adversaryFree
+    const verdict = `${v.pass ? 'PASS' : 'FAIL'}: ${cand} keeps ≥ ${v.bar} of its adversary-free PDR at ${v.rows.filter((r) => r.pass).length} of ${v.rows.length} black-hole fractions ` +
+      `(ratios ${v.rows.map((r) => r.odsbrRatio?.toFixed(2) ?? '—').join('/')})` +
+      (free?.convictions ? `; adversary-free (${free.runs} runs): ${free.convictions.detection.false} false convictions by fault detection, ${free.convictions.linkBreak.false} broken links weighed` : '')
+    const files = writeReportFiles(o.out, { name: NAME, verdict, pass: v.pass, command: ctx.command, wallSeconds },
+      { reproduction: NAME, scenario, sets, command: ctx.command, jobs: o.jobs, wallSeconds: Math.round(wallSeconds * 1000) / 1000, ...analysis },
+      renderReport(analysis, ctx))
     o.log(v.rows.map((r) => `  black holes ${r.fraction * 100} %: ${base} PDR ${pct(r.aodvPdr)} (ratio ${r.aodvRatio?.toFixed(2) ?? '—'}), ${cand} ${pct(r.odsbrPdr)} ` +
       `(ratio ${r.odsbrRatio?.toFixed(2) ?? '—'}) ${r.pass ? 'pass' : 'FAIL'}`).join('\n'))
-    const free = v.adversaryFree
-    return {
-      files: [jsonFile, htmlFile],
-      pass: v.pass,
-      verdict: `${v.pass ? 'PASS' : 'FAIL'}: ${cand} keeps ≥ ${v.bar} of its adversary-free PDR at ${v.rows.filter((r) => r.pass).length} of ${v.rows.length} black-hole fractions ` +
-        `(ratios ${v.rows.map((r) => r.odsbrRatio?.toFixed(2) ?? '—').join('/')})` +
-        (free?.convictions ? `; adversary-free (${free.runs} runs): ${free.convictions.detection.false} false convictions by fault detection, ${free.convictions.linkBreak.false} broken links weighed` : ''),
-      wallSeconds,
-    }
+    return { files, pass: v.pass, verdict, wallSeconds }
   },
 }

@@ -1,5 +1,5 @@
 /**
- * The two in-process pbcast experiments of the gravitational reproduction (no scenario runner):
+ * The two in-process experiments of the pbcast reproduction (no scenario runner):
  * - `scalingRun`: one plain pbcast group of n members on a simulated IP network, one publisher at
  *   a constant rate; every member's datagrams (sent + received) per round over the publishing
  *   window (PROTOCOLS.md §5: "per-member load per round is constant, whatever the group size");
@@ -8,6 +8,8 @@
  *   distribution of seed 004, compared with gossip/pbcast/analysis.ts's model).
  *
  * Both are deterministic for their seed: virtual time (SimScheduler), seeded Rngs, nothing else.
+ * The seed strings still start with `gravitational/` (these experiments were part of the
+ * gravitational reproduction until pbcast got its own): kept so that the numbers do not change.
  */
 import type { Addr } from '../../core/addr.ts'
 import { SeededRng } from '../../core/rng.ts'
