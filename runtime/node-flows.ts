@@ -49,11 +49,11 @@ export interface FlowStats {
 
 /**
  * Checks what only a running node knows (ConfigError naming the field): the flows are this node's,
- * the run has a start, and (given `traffic`) each packet fits what it sends to the destination.
+ * and (given `traffic`) each packet fits what it sends to the destination. Without `run`, the
+ * flows wait for the control method `start-run` (runtime/node.ts).
  */
 export function checkNodeFlows(o: Pick<NodeFlowsOptions, 'address' | 'flows' | 'run'> & { traffic?: FlowTraffic }): void {
   if (o.flows.length === 0) return
-  if (o.run === undefined) throw new ConfigError('run.startWallMs', 'required with flows: the wall clock (ms since the epoch) their startS/stopS count from')
   o.flows.forEach((f, i) => {
     if (f.from !== o.address) throw new ConfigError(`flows.${i}.from`, `is ${formatNodeAddress(f.from)}, not this node (${formatNodeAddress(o.address)}): a node runs the flows it sends`)
     if (o.traffic === undefined) return

@@ -95,6 +95,8 @@ export class MeshNode {
   private eventLog: EventLog | undefined
   private detachLog: (() => void) | undefined
   private flows: NodeFlows | undefined
+  /** Times this node's flows from `run.startWallMs` (set when the config has flows). */
+  private startFlows: ((run: { startWallMs: number }) => { flows: number; startWallMs: number }) | undefined
   /** Per radio: time on air of the frames it sent, ms, and how many. */
   private readonly tallies: RadioTally[]
 
@@ -151,7 +153,16 @@ export class MeshNode {
       throw e
     }
     try {
-      if (config.flows.length > 0) node.flows = new NodeFlows({ address, flows: config.flows, run: config.run, traffic: node.traffic, scheduler, wallNow: o.wallNow, log: log?.log })
+      if (config.flows.length > 0) {
+        checkNodeFlows({ address, flows: config.flows, traffic: node.traffic })
+        node.startFlows = (run) => {
+          if (node.flows) throw new RangeError('the run has started already')
+          node.flows = new NodeFlows({ address, flows: config.flows, run, traffic: node.traffic, scheduler, wallNow: o.wallNow, log: log?.log })
+          return { flows: config.flows.length, startWallMs: run.startWallMs }
+        }
+        // With run.startWallMs the flows are timed now; without, `start-run` on the control socket times them.
+        if (config.run) node.startFlows(config.run)
+      }
     } catch (e) {
       await node.close()
       throw e
@@ -207,6 +218,11 @@ export class MeshNode {
           return { groups: node.traffic.status().groups }
         },
         publish: async (p) => node.samples.publish(p.feed, p.values, typeof p.ts === 'number' ? p.ts : undefined),
+        'start-run': async (p) => {
+          if (!(typeof p.startWallMs === 'number' && Number.isInteger(p.startWallMs) && p.startWallMs >= 0)) throw new RangeError(`start-run needs startWallMs (ms since the epoch), got ${JSON.stringify(p.startWallMs)}`)
+          // A node without flows of its own (a receiver, a relay) has nothing to time.
+          return node.startFlows ? node.startFlows({ startWallMs: p.startWallMs }) : { flows: 0, startWallMs: p.startWallMs }
+        },
       }).catch(async (e) => {
         await samples.close()
         traffic.close()
