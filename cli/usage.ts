@@ -27,6 +27,9 @@ Usage:
                                            one self-contained HTML page over the metrics JSON of runs
                                            (sim --json, or a collected live run), side by side
   spinmesh run --config node.yaml          run a real node (runtime/examples/ has configs)
+  spinmesh field-test plan SCENARIO --inventory FILE --out DIR
+                                           per-node configs and a schedule for real nodes
+  spinmesh field-test run DIR              run a plan on this machine (live hub + daemons)
   spinmesh field-test collect DIR... [--schedule FILE] [--out FILE]
                                            a live run's metrics JSON (docs/METRICS.md) from its nodes' event
                                            logs; spinmesh field-test --help for more
