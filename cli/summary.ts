@@ -9,7 +9,9 @@ export function formatSummary(r: MetricsResult): string {
   const rows: Array<[string, string]> = [
     ['scenario', `${r.scenario} (protocol ${r.protocol}, seed ${r.seed})`],
     ['nodes', String(r.nodes)],
-    ['simulated', `${r.simSeconds} s in ${r.wallSeconds.toFixed(2)} s wall, ${r.events.toLocaleString('en-US')} events`],
+    r.source === 'live'
+      ? ['live run', `${r.simSeconds} s, collected from the nodes' event logs`]
+      : ['simulated', `${r.simSeconds} s in ${r.wallSeconds.toFixed(2)} s wall, ${r.events.toLocaleString('en-US')} events`],
     ['traffic', `${r.traffic.flows} flow(s), ${r.traffic.packetsSent} packets sent`],
     ['delivery', `${d.delivered} / ${d.expected} = ${pct(d.ratio)}`],
     ['per receiver', `min ${pct(d.perReceiver.min)}  mean ${pct(d.perReceiver.mean)}  max ${pct(d.perReceiver.max)}  stdev ${pct(d.perReceiver.stdev)}`],
