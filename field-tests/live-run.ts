@@ -55,8 +55,11 @@ function start(name: string, args: string[], ready: RegExp, ms = 20_000): Promis
   })
 }
 
+/** Whether the process has ended (by its own exit or a signal: a killed process keeps exitCode null). */
+const ended = (p: Proc): boolean => p.proc.exitCode !== null || p.proc.signalCode !== null
+
 function stop(p: Proc): Promise<void> {
-  if (p.proc.exitCode !== null) return Promise.resolve()
+  if (ended(p)) return Promise.resolve()
   return new Promise((resolve) => {
     const kill = setTimeout(() => p.proc.kill('SIGKILL'), 10_000)
     p.proc.once('exit', () => {
@@ -77,7 +80,10 @@ export function readSchedule(dir: string): RunSchedule {
 export async function runLive(dir: string, o: LiveRunOptions = {}): Promise<RunSchedule> {
   const say = o.out ?? (() => {})
   const schedule = readSchedule(dir)
-  const configs = readdirSync(join(dir, 'nodes')).filter((f) => f.endsWith('.yaml')).sort()
+  const planned = new Set(schedule.nodes.map((n) => `${n.name}.yaml`))
+  // The schedule's nodes only (a re-plan with other names may have left older configs behind).
+  const configs = readdirSync(join(dir, 'nodes')).filter((f) => planned.has(f)).sort()
+  if (configs.length !== planned.size) throw new ConfigError('nodes', `${join(dir, 'nodes')} lacks configs of ${[...planned].filter((f) => !configs.includes(f)).join(', ')}`)
   // The planned configs carry no start time: the daemons come up (in parallel; a loaded machine
   // may take many seconds), then each is told the common start over its control socket.
   const sockets = configs.map((f) => {
@@ -106,8 +112,8 @@ export async function runLive(dir: string, o: LiveRunOptions = {}): Promise<RunS
     say(`${configs.length} nodes running; flows start at ${new Date(startWallMs).toISOString()}, for ${schedule.durationS} s`)
     const end = startWallMs + schedule.durationS * 1000 + (o.tailS ?? 3) * 1000
     while (Date.now() < end) {
-      const dead = procs.find((p) => p.proc.exitCode !== null)
-      if (dead) throw new Error(`${dead.name} stopped during the run: ${dead.output.join('').slice(-500)}`)
+      const dead = procs.find(ended)
+      if (dead) throw new Error(`${dead.name} stopped during the run (${dead.proc.signalCode ?? `exit ${dead.proc.exitCode}`}): ${dead.output.join('').slice(-500)}`)
       await new Promise((r) => setTimeout(r, Math.min(500, Math.max(10, end - Date.now()))))
     }
   } finally {

@@ -24,7 +24,7 @@
  * The run starts at `run.startWallMs` in every config (and `startWallMs` in schedule.json): set with
  * `--start` (an ISO time or +SECONDS from now) at plan time, or by `spinmesh field-test run`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import { ConfigError } from '../core/errors.ts'
@@ -117,14 +117,24 @@ export function planFieldTest(scenario: Scenario, inventory: Inventory, out: str
     throw new ConfigError('protocol', `a live run needs a protocol the daemon runs (${LIVE_PROTOCOLS.join(', ')}), scenario ${scenario.name} uses ${scenario.protocol}`)
   }
   if (scenario.mobility.model !== 'static') throw new ConfigError('mobility.model', `a live run cannot move nodes: the scenario uses ${scenario.mobility.model} (plan a static variant)`)
+  // What a live run cannot reproduce is refused, not silently dropped.
+  if (scenario.adversaries.length > 0) throw new ConfigError('adversaries', 'a live run has no adversarial nodes: plan a variant without adversaries')
+  if (scenario.links.length > 0) throw new ConfigError('links', 'scripted link outages are not reproduced by a live run: plan a variant without links (or cut the hub links by hand)')
+  scenario.traffic.forEach((t, i) => {
+    if (t.pattern === 'broadcast') throw new ConfigError(`traffic.${i}.pattern`, 'broadcast flows run in simulations only: a node sends unicast (AODV) and multicast (MAODV) flows')
+    if (t.rate > 1000) throw new ConfigError(`traffic.${i}.rate`, `a node sends at most 1000 packets/s, got ${t.rate}`)
+  })
   const n = scenario.nodes.count
   if (inventory.nodes.length < n) throw new ConfigError('nodes', `scenario ${scenario.name} has ${n} nodes, the inventory only ${inventory.nodes.length}`)
   if (existsSync(join(out, 'schedule.json')) && !o.force) throw new ConfigError('out', `${out} already holds a plan (schedule.json); use --force to replace it`)
   // The simulator draws the flows, memberships and positions: the live run gets exactly those.
   const sim = buildSimulation(scenario, { seed: o.seed })
-  mkdirSync(join(out, 'nodes'), { recursive: true })
   mkdirSync(join(out, 'keys'), { recursive: true })
   mkdirSync(join(out, 'logs'), { recursive: true })
+  if (o.force) rmSync(join(out, 'nodes'), { recursive: true, force: true }) // no configs of an older plan stay behind
+  mkdirSync(join(out, 'nodes'), { recursive: true })
+  const seenAddresses = new Map<number, string>()
+  const radioSim = resolveLayers(scenario).radio
   const nodes = inventory.nodes.slice(0, n).map((inv, i) => {
     const id = i + 1
     let keyFile = inv.identity ? (isAbsolute(inv.identity) ? inv.identity : resolve(inventory.base, inv.identity)) : join(out, 'keys', `${inv.name}.key`)
@@ -134,6 +144,8 @@ export function planFieldTest(scenario: Scenario, inventory: Inventory, out: str
     }
     keyFile = resolve(keyFile)
     const address = loadIdentity(keyFile).address
+    if (seenAddresses.has(address)) throw new ConfigError(`nodes[${i}].identity`, `${keyFile} has the address of node ${seenAddresses.get(address)} (the same identity twice)`)
+    seenAddresses.set(address, inv.name)
     const p = sim.medium.position(id)
     return { id, name: inv.name, address, keyFile, radio: inv.radio, position: inv.position ?? ([Math.round(p.x * 100) / 100, Math.round(p.y * 100) / 100] as [number, number]) }
   })
@@ -166,7 +178,9 @@ export function planFieldTest(scenario: Scenario, inventory: Inventory, out: str
     const node: Record<string, unknown> = {
       name: x.name,
       identity: rel(x.keyFile),
-      radio: x.radio,
+      // The scenario radio's bitrate, preamble and MTU, so airtime means the same live as simulated
+      // (a hub radio prices airtime by them; a real radio's own fields win).
+      radio: x.radio.kind === 'hub' ? { mtu: radioSim.mtu, bitrate: radioSim.bitrate, ...x.radio } : x.radio,
       link: scenario.link,
       routing: { protocol: 'aodv', config: scenario.protocol === 'aodv' ? scenario.protocolConfig : aodvSection(scenario) },
       ...(multicast ? { multicast } : {}),
@@ -203,5 +217,5 @@ function multicastConfig(s: Scenario): Record<string, unknown> {
 /** The live hub's topology for the scenario's radio: the planned positions, its range and loss. */
 function hubTopology(s: Scenario, nodes: Array<{ address: number; position: [number, number] }>): Record<string, unknown> {
   const radio = resolveLayers(s).radio
-  return { nodes: nodes.map((x) => ({ id: x.address, position: x.position })), range: radio.range, loss: radio.loss, bitrate: radio.bitrate, delayMs: 2 }
+  return { nodes: nodes.map((x) => ({ id: x.address, position: x.position })), range: radio.range, loss: radio.loss, bitrate: radio.bitrate, preambleMs: radio.preambleMs, delayMs: 2 }
 }
