@@ -13,13 +13,12 @@ import { groupAddr } from '../core/addr.ts'
 import { SimScheduler } from '../core/scheduler.ts'
 import { configError } from '../core/testing.ts'
 import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
-import { Hub } from '../hardware/hub.ts'
-import { validateHubTopology } from '../hardware/hub-topology.ts'
 import type { ScheduledFlow } from '../field-tests/field-test-types.ts'
 import { decodeAppHeader, startFlow, type Flow } from '../field-tests/traffic.ts'
 import { loadNodeConfig, validateNodeConfig } from './config.ts'
 import { checkNodeFlows, NodeFlows } from './node-flows.ts'
 import { MeshNode } from './node.ts'
+import { hubNodes } from './hub-nodes.ts'
 
 const ME = 0x0a0b0c0d
 const PEER = 0x01020304
@@ -145,13 +144,8 @@ test('config: flows, log and run validated field by field; addresses as numbers 
 const hex = (a: number) => a.toString(16).padStart(8, '0')
 
 test('three nodes on the hub: node 0 sends 3 s at 10 packets/s to node 2; its log has the app-sends, node 2\'s the app-delivers, both the beacons with t and wall', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-flows-'))
-  const ids = [0, 1, 2].map((i) => {
-    const id = generateIdentity()
-    saveIdentity(id, join(dir, `n${i}.key`))
-    return id
-  })
-  const hub = await Hub.open({ topology: validateHubTopology({ nodes: ids.map((id, i) => ({ id: id.address, position: [i * 100, 0] })), range: 150, delayMs: 2 }), port: 0, seed: 1 })
+  const field = await hubNodes(3, { prefix: 'spinmesh-flows-' })
+  const { dir, ids, hub } = field
   const nodes: MeshNode[] = []
   try {
     const startWallMs = Date.now() + 1500
@@ -198,8 +192,7 @@ test('three nodes on the hub: node 0 sends 3 s at 10 packets/s to node 2; its lo
     assert.ok(seqs.every((s) => s >= 0 && s < 30))
   } finally {
     for (const n of nodes) await n.close()
-    await hub.close()
-    rmSync(dir, { recursive: true, force: true })
+    await field.close()
   }
 })
 

@@ -6,13 +6,10 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect as mqttConnect } from 'mqtt'
-import { generateIdentity, saveIdentity } from '../crypto/identity.ts'
-import { Hub } from '../hardware/hub.ts'
-import { validateHubTopology } from '../hardware/hub-topology.ts'
+import { hubNodes } from './hub-nodes.ts'
 import { loadNodeConfig } from './config.ts'
 import { controlRequest } from './control.ts'
 import { MeshNode } from './node.ts'
@@ -28,13 +25,8 @@ async function eventually(check: () => boolean, what: string, ms: number): Promi
 }
 
 test('publish on a sensor node reaches the gateway node over the mesh and its MQTT subscriber', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-gwnode-'))
-  const ids = [0, 1, 2].map((i) => {
-    const id = generateIdentity()
-    saveIdentity(id, join(dir, `n${i}.key`))
-    return id
-  })
-  const hub = await Hub.open({ topology: validateHubTopology({ nodes: ids.map((id, i) => ({ id: id.address, position: [i * 100, 0] })), range: 150, delayMs: 2 }), port: 0, seed: 1 })
+  const field = await hubNodes(3, { prefix: 'spinmesh-gwnode-' })
+  const { dir, ids, hub } = field
   const nodes: MeshNode[] = []
   const feeds = "feeds: [{ id: 1, name: climate, fields: [{ name: temperature, unit: degC }, { name: humidity, unit: '%' }] }]"
   try {
@@ -81,8 +73,7 @@ test('publish on a sensor node reaches the gateway node over the mesh and its MQ
     await new Promise<void>((resolve) => sub.end(true, {}, () => resolve()))
   } finally {
     for (const n of nodes) await n.close()
-    await hub.close()
-    rmSync(dir, { recursive: true, force: true })
+    await field.close()
   }
 })
 

@@ -15,6 +15,7 @@ import { validateHubTopology } from '../hardware/hub-topology.ts'
 import { loadNodeConfig } from './config.ts'
 import { controlRequest } from './control.ts'
 import { MeshNode } from './node.ts'
+import { hubNodes } from './hub-nodes.ts'
 import type { DeliveryView } from './traffic.ts'
 import type { MultiRadio } from '../hardware/multi-radio.ts'
 
@@ -39,19 +40,12 @@ interface Chain {
 
 /** n nodes 100 m apart on one hub (range 150 m: a chain), each with `extra(i)` config lines. */
 async function chain(n: number, extra: (i: number) => string[] = () => []): Promise<Chain> {
-  const dir = mkdtempSync(join(tmpdir(), 'spinmesh-chain-'))
-  const ids = Array.from({ length: n }, (_, i) => {
-    const id = generateIdentity()
-    saveIdentity(id, join(dir, `n${i}.key`))
-    return id
-  })
-  const topology = validateHubTopology({ nodes: ids.map((id, i) => ({ id: id.address, position: [i * 100, 0] })), range: 150, delayMs: 2 })
-  const hub = await Hub.open({ topology, port: 0, seed: 1 })
+  const field = await hubNodes(n, { prefix: 'spinmesh-chain-' })
+  const { dir, ids, hub } = field
   const nodes: MeshNode[] = []
   const close = async () => {
     for (const node of nodes) await node.close()
-    await hub.close()
-    rmSync(dir, { recursive: true, force: true })
+    await field.close()
   }
   try {
     for (let i = 0; i < n; i++) {
