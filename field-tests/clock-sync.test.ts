@@ -143,4 +143,21 @@ test('no frames: every other node is unsynchronised, the reference is 0', () => 
   assert.equal([...est.offsetsMs], [[5, 0], [3, 0], [7, 0]])
 })
 
+test('a list of candidates: the reference is the first one in the largest connected component (an isolated first node is passed over)', () => {
+  const sync = new ClockSync()
+  // 1 heard nobody; 2-3 and 4-5-6 are two islands.
+  simulate(sync, { offsets: new Map([[1, 0], [2, 0], [3, 700], [4, -50], [5, 400], [6, 1200]]), hears: both([[2, 3], [4, 5], [5, 6]]) })
+  const est = sync.estimate([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6])
+  assert.is(est.reference, 4)
+  assert.equal(est.unsynchronised, [1, 2, 3])
+  assert.ok(Math.abs(est.offsetsMs.get(5)! - 450) < 5 && Math.abs(est.offsetsMs.get(6)! - 1250) < 5, String([...est.offsetsMs]))
+  // Ties go to the earliest candidate; without any pairs, that is the first.
+  const two = new ClockSync()
+  simulate(two, { offsets: new Map([[1, 0], [2, 0], [3, 700], [4, -50], [5, 400]]), hears: both([[2, 3], [4, 5]]) })
+  assert.is(two.estimate([1, 5, 4, 2, 3], [1, 2, 3, 4, 5]).reference, 5)
+  assert.ok(Math.abs(two.estimate([1, 5, 4, 2, 3], [1, 2, 3, 4, 5]).offsetsMs.get(4)! + 450) < 5)
+  assert.is(new ClockSync().estimate([7, 3], [3, 7]).reference, 7)
+  assert.throws(() => new ClockSync().estimate([], []), /no candidate reference/)
+})
+
 test.run()

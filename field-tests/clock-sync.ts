@@ -17,8 +17,10 @@
  *
  * Offsets are then chained from a reference node along a maximum spanning tree over pairs (weight:
  * matched frames of the weaker direction), so each node's offset rests on the best-measured links.
- * Nodes with no chain to the reference are unsynchronised (offset 0). Sans-IO: callers feed
- * observations, `estimate` returns numbers.
+ * Nodes with no chain to the reference are unsynchronised (offset 0). Given a list of candidates
+ * instead of one reference, the reference is the first candidate of the largest connected component
+ * of measured pairs, so a reference that heard nobody does not leave every node unsynchronised.
+ * Sans-IO: callers feed observations, `estimate` returns numbers.
  */
 
 export type SyncKind = 'beacon' | 'data'
@@ -185,9 +187,11 @@ export class ClockSync {
 
   /**
    * Offsets of `nodes` relative to `reference`, chained along a maximum spanning tree (Prim from
-   * the reference; weight: the matched frames of the pair's weaker direction).
+   * the reference; weight: the matched frames of the pair's weaker direction). `reference` may be
+   * a list of candidates in order of preference (at least one): the first one in the largest
+   * connected component of measured pairs is taken (the result's `reference`).
    */
-  estimate(reference: number, nodes: Iterable<number>): ClockEstimate {
+  estimate(reference: number | readonly number[], nodes: Iterable<number>): ClockEstimate {
     const pairs = this.pairs()
     const adj = new Map<number, PairEstimate[]>()
     for (const p of pairs) {
@@ -197,6 +201,7 @@ export class ClockSync {
         l.push(p)
       }
     }
+    if (typeof reference !== 'number') reference = largestComponentFirst(reference, adj)
     const weight = (p: PairEstimate) => Math.min(p.matches[0], p.matches[1])
     const offsets = new Map<number, number>([[reference, 0]])
     const tree: PairEstimate[] = []
@@ -226,4 +231,34 @@ export class ClockSync {
     unsynchronised.sort((a, b) => a - b)
     return { reference, offsetsMs: out, unsynchronised, pairs, tree }
   }
+}
+
+/** The first candidate whose connected component (over measured pairs) is the largest. */
+function largestComponentFirst(candidates: readonly number[], adj: Map<number, PairEstimate[]>): number {
+  if (candidates.length === 0) throw new RangeError('clock sync: no candidate reference node')
+  const size = new Map<number, number>()
+  let best = candidates[0]
+  let bestSize = 0
+  for (const c of candidates) {
+    if (size.has(c)) continue
+    // Walk c's component, recording its size for each member.
+    const seen = new Set([c])
+    const todo = [c]
+    while (todo.length) {
+      const n = todo.pop()!
+      for (const p of adj.get(n) ?? []) {
+        const o = p.a === n ? p.b : p.a
+        if (!seen.has(o)) {
+          seen.add(o)
+          todo.push(o)
+        }
+      }
+    }
+    for (const n of seen) size.set(n, seen.size)
+    if (seen.size > bestSize) {
+      best = c
+      bestSize = seen.size
+    }
+  }
+  return best
 }

@@ -2,9 +2,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { formatNodeAddress } from '../core/addr.ts'
 import { ConfigError } from '../core/errors.ts'
 import { classifyLine, collectRun, findLogFiles, findSchedule, LineSplitter, LiveCollector, loadSchedule, parseSchedule, readLogFiles, type LiveMetricsResult } from './collect.ts'
@@ -308,6 +308,7 @@ test('a simulated AODV run written as damaged live logs with skewed clocks colle
     assert.is(c.lines, c.events + damage.corrupt + damage.invalid + damage.truncated)
     assert.is(c.clockReference, 1)
     assert.equal(c.unsynchronised, [])
+    assert.equal([c.notSent, c.skippedBySenders, c.logDropped], [0, 0, 0])
     for (const [n, off] of offsets) assert.ok(Math.abs(c.clockOffsetsMs[String(n)] - off) < 0.01, `offset of ${n}: ${c.clockOffsetsMs[String(n)]}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -366,9 +367,11 @@ test('a node that heard nobody is unsynchronised (offset 0); events outside the 
     const live = await collectRun([dir], schedule)
     assert.equal(live.collect.unsynchronised, [3])
     assert.equal(live.collect.clockOffsetsMs, { 1: 0, 3: 0 })
-    assert.equal([live.delivery.expected, live.delivery.delivered, live.traffic.packetsSent], [4, 0, 2])
-    assert.equal(live.perNode.map((n) => [n.node, n.name, n.sent, n.expected]), [[1, 'a', 2, 0], [2, 'b', 0, 2], [3, 'c', 0, 2]])
+    // The schedule's 8 packets are expected (6 have no app-send line: node 1's log ends early).
+    assert.equal([live.delivery.expected, live.delivery.delivered, live.traffic.packetsSent, live.collect.notSent], [16, 0, 2, 6])
+    assert.equal(live.perNode.map((n) => [n.node, n.name, n.sent, n.expected]), [[1, 'a', 2, 0], [2, 'b', 0, 8], [3, 'c', 0, 8]])
     assert.equal(live.timeline.points.slice(0, 3), [{ t: 0, expected: 0, delivered: 0 }, { t: 1, expected: 2, delivered: 0 }, { t: 2, expected: 2, delivered: 0 }])
+    assert.equal(live.timeline.points.slice(8, 10), [{ t: 8, expected: 2, delivered: 0 }, { t: 9, expected: 0, delivered: 0 }])
     assert.equal(live.latencyCdf, [])
     // Its clock set right by hand, they count: a first delivery, a duplicate, a stray, a malformed one.
     const f3 = join(dir, '00000003.jsonl')
@@ -376,6 +379,148 @@ test('a node that heard nobody is unsynchronised (offset 0); events outside the 
     const moved = await collectRun([dir], schedule)
     assert.equal([moved.delivery.delivered, moved.delivery.duplicates, moved.delivery.stray, moved.delivery.malformed], [1, 1, 1, 1])
     assert.equal(moved.latencyMs.max, 10)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// ------------------------------------------------------------------------------------------
+// Live runs: clocks, schedules, node keys, topology, duplicate paths
+
+const NO_READ = { files: 1, lines: 0, events: 0, skipped: { truncated: 0, corrupt: 0, invalid: 0 } }
+
+/**
+ * A LiveCollector fed with events at true times (ms since BASE) logged on clocks `offsets` ahead;
+ * `beacons` pairs exchange a beacon each way every second from −5 s to 20 s, so offsets are known.
+ */
+function live(schedule: RunSchedule, offsets: Map<number, number>, beacons: Array<[number, number]>) {
+  const c = new LiveCollector(schedule)
+  const ev = (node: number, trueMs: number, e: Record<string, unknown>) => c.add({ t: trueMs, node, ...e } as LogEvent, BASE + trueMs + offsets.get(node)!)
+  for (let k = -5; k < 20; k++) {
+    for (const [a, b] of beacons.flatMap(([a, b]) => [[a, b], [b, a]])) {
+      const t = k * 1000 + (a % 100) * 7
+      ev(a, t, { ev: 'tx', kind: 'beacon', src: a, seq: k + 5, len: 9, airtimeMs: 1 })
+      ev(b, t + 3, { ev: 'rx', kind: 'beacon', src: a, seq: k + 5, len: 9 })
+    }
+  }
+  return { c, ev, result: () => c.result(NO_READ) }
+}
+
+test('a sender times its flow on its own clock: ahead or behind the reference, none of its packets is lost to the run\'s window', () => {
+  for (const off2 of [0, 50, -50, 400]) {
+    for (const [startS, stopS] of [[0, 10], [3, 8]]) {
+      const schedule: RunSchedule = {
+        scenario: 'x', seed: 1, protocol: 'aodv', durationS: 10, startWallMs: BASE,
+        nodes: [{ id: 1, name: 'a', address: 1 }, { id: 2, name: 'b', address: 2 }],
+        flows: [{ id: 1, pattern: 'unicast', from: 2, dst: 1, receivers: [1], startS, stopS, rate: 1, size: 16 }],
+      }
+      const { ev, result } = live(schedule, new Map([[1, 0], [2, off2]]), [[1, 2]])
+      // Packet k is due at startS + k on node 2's clock: true time that minus its offset.
+      for (let seq = 0; seq < stopS - startS; seq++) {
+        const trueSend = (startS + seq) * 1000 - off2
+        ev(2, trueSend, { ev: 'app-send', flow: 1, seq, dst: 1, size: 16 })
+        ev(1, trueSend + 5, { ev: 'app-deliver', origin: 2, flow: 1, seq, hops: 1 })
+      }
+      const r = result()
+      const n = stopS - startS
+      assert.equal([r.traffic.packetsSent, r.delivery.expected, r.delivery.delivered, r.delivery.stray, r.collect.notSent], [n, n, n, 0, 0], `offset ${off2}, flow [${startS}, ${stopS})`)
+      assert.ok(Math.abs(r.latencyMs.max - 5) < 0.01 && Math.abs(r.collect.clockOffsetsMs['2'] - off2) < 0.01)
+    }
+  }
+})
+
+test('expected deliveries are the schedule\'s packets: skipped by a late sender, not sent by one that died, lost log lines; counted in collect', () => {
+  const schedule: RunSchedule = {
+    scenario: 'x', seed: 1, protocol: 'flood', durationS: 10, startWallMs: BASE,
+    nodes: [{ id: 1, name: 'a', address: 1 }, { id: 2, name: 'b', address: 2 }, { id: 3, name: 'c', address: 3 }],
+    flows: [
+      // 10 packets at 0, 0.5, …, 4.5 s; node 1 started late and skipped the first 4.
+      { id: 1, pattern: 'broadcast', from: 1, dst: 0xffffffff, receivers: [2, 3], startS: 0, stopS: 5, rate: 2, size: 16 },
+      // 0.1 s apart from 2 s to before 3 s: 10 packets (0.1 added up ten times is not 1, as startFlow adds it).
+      { id: 2, pattern: 'unicast', from: 2, dst: 3, receivers: [3], startS: 2, stopS: 3, rate: 10, size: 16 },
+      // Stops after the run's end: only the packets up to 10 s are expected, as the simulator stops there.
+      { id: 3, pattern: 'unicast', from: 3, dst: 1, receivers: [1], startS: 8, stopS: 12, rate: 1, size: 16 },
+    ],
+  }
+  const { ev, result } = live(schedule, new Map([[1, 0], [2, 0], [3, 0]]), [[1, 2], [2, 3]])
+  ev(1, 2100, { ev: 'flow-skipped', flow: 1, count: 4 })
+  for (let seq = 4; seq < 10; seq++) {
+    ev(1, seq * 500, { ev: 'app-send', flow: 1, seq })
+    for (const r of [2, 3]) ev(r, seq * 500 + 4, { ev: 'app-deliver', origin: 1, flow: 1, seq })
+  }
+  // Node 2 died after its 6th packet.
+  for (let seq = 0; seq < 6; seq++) {
+    ev(2, 2000 + seq * 100, { ev: 'app-send', flow: 2, seq })
+    ev(3, 2000 + seq * 100 + 4, { ev: 'app-deliver', origin: 2, flow: 2, seq })
+  }
+  // Node 3 lost the log line of its first packet (delivered anyway) and logged the gap; its last
+  // packet (sent at the run's end) arrives after it, as in a simulation that stops there.
+  ev(1, 8004, { ev: 'app-deliver', origin: 3, flow: 3, seq: 0 })
+  ev(3, 8500, { ev: 'log-dropped', count: 3 })
+  for (const seq of [1, 2]) {
+    ev(3, 8000 + seq * 1000, { ev: 'app-send', flow: 3, seq })
+    ev(1, 8000 + seq * 1000 + 4, { ev: 'app-deliver', origin: 3, flow: 3, seq })
+  }
+  const r = result()
+  assert.equal([r.delivery.expected, r.delivery.delivered, r.traffic.packetsSent], [2 * 10 + 10 + 3, 12 + 6 + 2, 6 + 6 + 2])
+  assert.equal([r.collect.notSent, r.collect.skippedBySenders, r.collect.logDropped], [4 + 4 + 1, 4, 3])
+  assert.equal(r.perNode.map((n) => [n.node, n.sent, n.expected, n.delivered]), [[1, 6, 3, 2], [2, 6, 10, 6], [3, 2, 20, 12]])
+  // Unsent packets are expected at their planned times.
+  assert.equal(r.timeline.points.slice(0, 3), [{ t: 0, expected: 4, delivered: 0 }, { t: 1, expected: 4, delivered: 0 }, { t: 2, expected: 14, delivered: 10 }])
+  assert.equal(r.timeline.points.slice(8), [{ t: 8, expected: 1, delivered: 1 }, { t: 9, expected: 1, delivered: 1 }, { t: 10, expected: 1, delivered: 0 }])
+  assert.is(r.latencyMs.max, 4)
+})
+
+test('live nodes are keyed by the schedule\'s scenario ids (with address and name), nodes not in it after by address', () => {
+  const [A, B, C, X] = [0x30, 0x10, 0x20, 0x05]
+  const schedule: RunSchedule = {
+    scenario: 'x', seed: 1, protocol: 'flood', durationS: 10, startWallMs: BASE,
+    nodes: [{ id: 2, name: 'b', address: B, position: [5, 6] }, { id: 1, name: 'a', address: A, position: [1, 2] }, { id: 3, name: 'c', address: C }],
+    flows: [{ id: 1, pattern: 'unicast', from: A, dst: B, receivers: [B], startS: 1, stopS: 3, rate: 1, size: 16 }],
+  }
+  const { c, ev, result } = live(schedule, new Map([[A, 0], [B, 0], [C, 0], [X, 0]]), [[A, B], [B, C], [C, X]])
+  c.add({ t: 0, node: X, ev: 'log-start', name: 'stranger' }, BASE)
+  for (const [a, b] of [[A, B], [B, A], [B, C], [C, B], [C, X], [X, C]]) ev(a, 500, { ev: 'neighbour-up', neighbour: b })
+  for (const seq of [0, 1]) {
+    ev(A, 1000 + seq * 1000, { ev: 'app-send', flow: 1, seq })
+    ev(B, 1010 + seq * 1000, { ev: 'app-deliver', origin: A, flow: 1, seq })
+  }
+  const r = result()
+  assert.equal(r.perNode.map((n) => [n.node, n.name, n.address, n.sent, n.expected, n.delivered]), [[1, 'a', A, 2, 0, 0], [2, 'b', B, 0, 2, 2], [3, 'c', C, 0, 0, 0], [X, 'stranger', X, 0, 0, 0]])
+  assert.equal(r.topology.nodes, [{ node: 1, name: 'a', address: A, x: 1, y: 2 }, { node: 2, name: 'b', address: B, x: 5, y: 6 }, { node: 3, name: 'c', address: C }, { node: X, name: 'stranger', address: X }])
+  assert.equal(r.topology.links, [{ a: 1, b: 2 }, { a: 2, b: 3 }, { a: 3, b: X }])
+})
+
+test('topology keeps neighbours found before the run started; changes after its end do not count', () => {
+  const schedule: RunSchedule = { scenario: 'x', seed: 1, protocol: 'aodv', durationS: 20, startWallMs: BASE, nodes: [1, 2, 3, 4].map((a) => ({ id: a, name: `n${a}`, address: a })), flows: [] }
+  const { ev, result } = live(schedule, new Map([[1, 0], [2, 0], [3, 0], [4, 0]]), [])
+  // Daemons up 3 s before the run: 1-2, 2-3 and 3-4 meet then.
+  for (const [a, b] of [[1, 2], [2, 1], [2, 3], [3, 2], [3, 4], [4, 3]]) ev(a, -2000, { ev: 'neighbour-up', neighbour: b })
+  // In the run 1 also meets 3; 3-4 breaks after the run's end.
+  for (const [a, b] of [[1, 3], [3, 1]]) ev(a, 5000, { ev: 'neighbour-up', neighbour: b })
+  ev(3, 25_000, { ev: 'neighbour-down', neighbour: 4 })
+  assert.equal(result().topology.links, [{ a: 1, b: 2 }, { a: 1, b: 3 }, { a: 2, b: 3 }, { a: 3, b: 4 }])
+})
+
+test('the clock reference is taken in the largest group of nodes that heard each other, not an isolated first node', () => {
+  const schedule: RunSchedule = { scenario: 'x', seed: 1, protocol: 'aodv', durationS: 10, startWallMs: BASE, nodes: [1, 2, 3, 4].map((a) => ({ id: a, name: `n${a}`, address: a })), flows: [] }
+  const { c, result } = live(schedule, new Map([[1, 0], [2, 0], [3, 700], [4, -300]]), [[2, 3], [3, 4]])
+  c.add({ t: 0, node: 1, ev: 'log-start' }, BASE)
+  const r = result()
+  assert.is(r.collect.clockReference, 2)
+  assert.equal(r.collect.unsynchronised, [1])
+  assert.equal(r.collect.clockOffsetsMs, { 1: 0, 2: 0, 3: 700, 4: -300 })
+})
+
+test('a log file reached by two paths (relative and absolute, a symlink) is read once', () => {
+  const dir = tmp()
+  try {
+    mkdirSync(join(dir, 'run', 'logs'), { recursive: true })
+    writeFileSync(join(dir, 'run', 'logs', '00000001.jsonl'), '{"t":0,"node":1,"ev":"log-start"}\n')
+    symlinkSync(join(dir, 'run', 'logs'), join(dir, 'alias'))
+    const rel = relative(process.cwd(), join(dir, 'run'))
+    const files = findLogFiles([rel, join(dir, 'run', 'logs'), join(dir, 'alias')])
+    assert.equal(files.map((f) => f.path), [join(rel, 'logs', '00000001.jsonl')])
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -397,7 +542,7 @@ test('spinmesh field-test collect writes the metrics JSON; mistakes are one line
     assert.equal(json.delivery.expected, run.result.delivery.expected)
     const cases: Array<[string[], number, RegExp]> = [
       [['collect'], 2, /needs at least one log directory/],
-      [['frob'], 2, /unknown field-test subcommand "frob" \(available: collect/],
+      [['frob'], 2, /unknown field-test subcommand "frob" \(available: .*collect/],
       [['collect', tmpdir(), '--schedule', join(dir, 'nope.json')], 1, /cannot read schedule .*nope\.json: ENOENT/],
       [['collect', join(tmpdir(), 'collect-no-such-dir', 'logs')], 2, /no schedule\.json/],
       [['collect', root + 'docs', '--schedule', join(dir, 'schedule.json')], 1, /no event logs/],

@@ -4,28 +4,36 @@
  * (metrics-result.ts, docs/METRICS.md) with `source: 'live'`, so one report shows either.
  *
  * Reading: every `<address as 8 hex>.jsonl` and rotated `.jsonl.N` in each DIR and its immediate
- * subdirectories (a plan's `logs/`, or one folder per gateway), streamed in chunks with a bounded
- * line length. Damage is counted, never thrown: a last line without newline that is not JSON is
+ * subdirectories (a plan's `logs/`, or one folder per gateway; a file reached by two paths is read
+ * once, by its real path), streamed in chunks with a bounded line length. Damage is counted, never thrown: a last line without newline that is not JSON is
  * `truncated` (a crash mid-write), a line that is not JSON (or too long) `corrupt`, JSON that is
  * not a log event (`t`, `node`, `ev`, optional `wall`) `invalid`.
  *
  * Clocks: each event's `wall` (or, without one, the wall time its file's `log-start` maps `t` to)
  * is moved onto the reference node's clock with the offsets clock-sync.ts estimates from frames
- * heard both ways. The run is [startWallMs, + durationS] on that clock (without startWallMs: the
- * start the senders' packet times imply); events outside it are read but not counted, as the
- * simulator stops at its duration.
+ * heard both ways (the reference: the schedule's first node in the largest group of nodes linked
+ * by measured pairs). The run is [startWallMs, + durationS] on that clock (without startWallMs:
+ * the start the senders' packet times imply); frames outside it are read but not counted, as the
+ * simulator stops at its duration. Senders time their flows on their own clocks, so sends are not
+ * windowed (the schedule bounds their seqs), deliveries count from the earliest send to the run's
+ * end, and neighbour changes from before the run (daemons start early) shape the topology.
  *
- * Metrics have the simulator's meaning: app-send events are the packets sent (expected = Σ the
- * schedule's receivers of their flow), the first app-deliver per (flow, seq, receiver) is the
- * delivery, later ones duplicates, others stray; overhead and airtime from `tx` events (control /
+ * Metrics have the simulator's meaning: the packets expected are the schedule's — every packet
+ * each flow's startFlow would send within the run (as runtime/node-flows.ts counts them), at its
+ * app-send time when one was logged, else at its planned time (a node that started late, died or
+ * lost log lines: `collect.notSent`; `skippedBySenders` and `logDropped` sum the `flow-skipped`
+ * and `log-dropped` lines seen) — times the schedule's receivers of its flow; `traffic.packetsSent`
+ * and `perNode.sent` count the packets with an app-send line. The first app-deliver per (flow,
+ * seq, receiver) is the delivery, later ones duplicates, others stray; overhead and airtime from `tx` events (control /
  * data by adhoc/protocols.ts trafficClass, as the link layer counts); timeline, perNode,
- * latencyCdf and topology as metrics-result.ts defines them. What logs cannot give is empty:
+ * latencyCdf and topology as metrics-result.ts defines them, nodes keyed by the schedule's scenario
+ * id (as the simulator's) with their `address`; nodes not in the schedule follow, keyed by address. What logs cannot give is empty:
  * `events` 0 (no scheduler), `counters` and `histograms` {}, `recoveredLatencyMs` zeros (deliveries
  * are not marked recovered), no lostForGood / gossip / trees / odsbr / pbcast; gravitational
  * audiences (`wants`) are not in a schedule, so every receiver expects every packet.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from '../core/errors.ts'
 import { checkNumber, checkObject, checkOneOf } from '../core/validate.ts'
 import { trafficClass } from '../adhoc/protocols.ts'
@@ -41,7 +49,7 @@ export const MAX_LINE_BYTES = 64 * 1024
 export const TOPOLOGY_BEACON_WINDOW_MS = 30_000
 /** Events this close outside the run still count (clock estimates are not exact), ms. */
 const RUN_SLACK_MS = 1
-/** Sends with seqs this far past the flow's last planned packet are ignored. */
+/** Sends with seqs this far past the flow's last scheduled packet are ignored (damage). */
 const SEQ_MARGIN = 1024
 /** A delivery whose log line carries no flow and seq: the collector counts it malformed. */
 const NO_HEADER = new Uint8Array(0)
@@ -135,7 +143,15 @@ function listDir(dir: string): string[] {
   }
 }
 
-/** Event logs in each dir and its immediate subdirectories, per node oldest first. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return resolve(path)
+  }
+}
+
+/** Event logs in each dir and its immediate subdirectories, per node oldest first; each file once (by real path). */
 export function findLogFiles(dirs: readonly string[]): LogFile[] {
   const out: LogFile[] = []
   const seen = new Set<string>()
@@ -144,8 +160,9 @@ export function findLogFiles(dirs: readonly string[]): LogFile[] {
       const path = join(dir, name)
       const m = LOG_NAME.exec(name)
       if (m) {
-        if (!seen.has(path)) out.push({ path, node: parseInt(m[1], 16), rotation: m[2] === undefined ? 0 : Number(m[2]) })
-        seen.add(path)
+        const real = realPath(path)
+        if (!seen.has(real)) out.push({ path, node: parseInt(m[1], 16), rotation: m[2] === undefined ? 0 : Number(m[2]) })
+        seen.add(real)
       } else if (depth === 0 && !name.startsWith('.') && statSync(path, { throwIfNoEntry: false })?.isDirectory()) scan(path, 1)
     }
   }
@@ -303,9 +320,22 @@ function median(xs: number[]): number {
 }
 
 /**
- * The sans-IO core of collect: add every event read (with its wall time), then `result`. Memory
- * grows with the events that matter (frames sent and heard, traffic, neighbour changes), not with
- * the logs' size.
+ * Planned times (ms from the run's start) of the packets flow `f` sends, index = seq: the first at
+ * startS, then every 1000/rate ms (added up, as startFlow's timers and runtime/node-flows.ts add
+ * them) while before stopS, and not after the run's end (where the simulator stops).
+ */
+export function scheduledPackets(f: ScheduledFlow, durationMs: number): number[] {
+  const out: number[] = []
+  const intervalMs = 1000 / f.rate
+  const stopMs = f.stopS * 1000
+  for (let at = f.startS * 1000; at < stopMs && at <= durationMs; at += intervalMs) out.push(at)
+  return out
+}
+
+/**
+ * The sans-IO core of collect: add every event read (with its wall time), then `result`. It is not
+ * constant memory: every frame sent and heard, traffic event and neighbour change is kept until
+ * `result` (about 1.6 × the logs' size on disk), as offsets are only known once all are read.
  */
 export class LiveCollector {
   private readonly sync: ClockSync
@@ -316,6 +346,8 @@ export class LiveCollector {
   private readonly delivers: Deliver[] = []
   private readonly nbs: Nb[] = []
   private readonly heard: Heard[] = []
+  private skippedBySenders = 0
+  private logDropped = 0
 
   constructor(private readonly schedule: RunSchedule, opts: ClockSyncOptions = {}) {
     this.sync = new ClockSync(opts)
@@ -351,6 +383,12 @@ export class LiveCollector {
         if (isInt(e.flow) && e.flow >= 0 && e.flow <= 0xffff && isInt(e.seq) && e.seq >= 0 && e.seq <= 0xffffffff) this.delivers.push({ node, wall, flow: e.flow, seq: e.seq })
         else this.delivers.push({ node, wall, flow: undefined, seq: undefined })
         break
+      case 'flow-skipped':
+        if (isInt(e.count) && e.count > 0) this.skippedBySenders += e.count
+        break
+      case 'log-dropped':
+        if (isInt(e.count) && e.count > 0) this.logDropped += e.count
+        break
       case 'neighbour-up':
       case 'neighbour-down':
         if (isInt(e.neighbour)) this.nbs.push({ node, wall, neighbour: e.neighbour, up: e.ev === 'neighbour-up' })
@@ -364,8 +402,11 @@ export class LiveCollector {
     const flows = new Map(s.flows.map((f) => [f.id, f]))
 
     // Clocks: offsets to the reference, then every time on the reference's clock.
-    const reference = s.nodes.find((n) => this.logged.has(n.address))?.address ?? Math.min(...this.logged, s.nodes[0]?.address ?? 0)
-    const clocks = this.sync.estimate(reference, this.logged)
+    // Reference candidates: the schedule's nodes that logged, in its order, then other nodes that logged.
+    const scheduled = new Set(s.nodes.map((n) => n.address))
+    const candidates = [...new Set([...s.nodes.map((n) => n.address).filter((a) => this.logged.has(a)), ...[...this.logged].sort((a, b) => a - b)])]
+    const clocks = this.sync.estimate(candidates.length ? candidates : [s.nodes[0]?.address ?? 0], this.logged)
+    const reference = clocks.reference
     const at = (x: Stamp) => x.wall - (clocks.offsetsMs.get(x.node) ?? 0)
     let start = s.startWallMs
     if (start === undefined) {
@@ -374,37 +415,59 @@ export class LiveCollector {
       start = guesses.length ? median(guesses) : all.length ? all.reduce((a, b) => Math.min(a, b)) : 0
     }
     const runStart = start
+    /** Ms from the run's start on the reference clock. */
+    const since = (x: Stamp) => at(x) - runStart
     /** Ms from the run's start on the reference clock, or NaN outside the run. */
     const rel = (x: Stamp) => {
-      const t = at(x) - runStart
+      const t = since(x)
       return t >= -RUN_SLACK_MS && t <= durationMs + RUN_SLACK_MS ? t : NaN
     }
 
-    // Delivery accounting by the simulator's own collector: sends first (the earliest per flow and
-    // seq), then deliveries in time order, so the first per (flow, seq, receiver) is the delivery.
+    // Sends: the schedule's packets, each at its logged app-send time (the earliest, not windowed:
+    // a sender times its flow on its own clock), else at its planned time. Logged seqs past the
+    // schedule count as sent; far past it they are damage (and would cost the collector's
+    // seq-indexed arrays dearly).
+    const plans = new Map(s.flows.map((f) => [f.id, scheduledPackets(f, durationMs)]))
+    const loggedAt = new Map<number, Map<number, number>>(s.flows.map((f) => [f.id, new Map()]))
+    for (const x of this.sends) {
+      const plan = plans.get(x.flow)
+      if (plan === undefined || x.seq >= plan.length + SEQ_MARGIN) continue
+      const byseq = loggedAt.get(x.flow)!
+      const t = since(x)
+      const had = byseq.get(x.seq)
+      if (had === undefined || t < had) byseq.set(x.seq, t)
+    }
+    const sentAt: Array<{ t: number; flow: number; seq: number }> = []
+    const sentBy = new Map<number, number>()
+    let notSent = 0
+    for (const f of s.flows) {
+      const plan = plans.get(f.id)!
+      const byseq = loggedAt.get(f.id)!
+      plan.forEach((planned, seq) => {
+        if (!byseq.has(seq)) notSent++
+        sentAt.push({ t: byseq.get(seq) ?? planned, flow: f.id, seq })
+      })
+      for (const [seq, t] of byseq) if (seq >= plan.length) sentAt.push({ t, flow: f.id, seq })
+      if (byseq.size) sentBy.set(f.from, (sentBy.get(f.from) ?? 0) + byseq.size)
+    }
+    const packetsSent = sentAt.length - notSent
+
+    // Delivery accounting by the simulator's own collector: sends first, then deliveries in time
+    // order (from the earliest send to the run's end), so the first per (flow, seq, receiver) is the delivery.
     const dc = new DeliveryCollector()
     for (const f of s.flows) {
       dc.addFlow({ id: f.id, pattern: f.pattern, from: f.from, dst: f.dst, receivers: f.receivers, startMs: f.startS * 1000, stopMs: f.stopS * 1000, intervalMs: 1000 / f.rate, size: f.size })
     }
-    const sentAt = new Map<string, { t: number; flow: number; seq: number }>()
-    for (const x of this.sends) {
-      const t = rel(x)
-      const key = `${x.flow}/${x.seq}`
-      const had = sentAt.get(key)
-      const f = flows.get(x.flow)
-      // Seqs far beyond what the flow sends are damage (and would cost the collector's seq-indexed arrays dearly).
-      if (Number.isNaN(t) || f === undefined || x.seq > Math.ceil((f.stopS - f.startS) * f.rate) + SEQ_MARGIN) continue
-      if (had === undefined || t < had.t) sentAt.set(key, { t, flow: x.flow, seq: x.seq })
-    }
-    for (const x of [...sentAt.values()].sort((p, q) => p.t - q.t)) dc.sent(x.flow, x.seq, x.t)
-    const delivers = this.delivers.map((d) => ({ d, t: rel(d) })).filter((x) => !Number.isNaN(x.t)).sort((p, q) => p.t - q.t)
+    sentAt.sort((p, q) => p.t - q.t)
+    for (const x of sentAt) dc.sent(x.flow, x.seq, x.t)
+    const firstSend = Math.min(0, sentAt[0]?.t ?? 0) - RUN_SLACK_MS
+    const delivers = this.delivers.map((d) => ({ d, t: since(d) })).filter((x) => x.t >= firstSend && x.t <= durationMs + RUN_SLACK_MS).sort((p, q) => p.t - q.t)
     for (const { d, t } of delivers) dc.delivered(d.node, d.flow === undefined || d.seq === undefined ? NO_HEADER : encodeAppPacket(d.flow, d.seq, 0), t)
     const d = dc.stats()
     const latency = dc.latency
     const jitter = dc.jitterMs()
     const bucketS = Math.max(1, Math.ceil(s.durationS / TIMELINE_POINTS))
     const buckets = dc.bySendTime(bucketS * 1000)
-    const sentBy = dc.sentBy()
     const received = new Map(d.receivers.map((r) => [r.node, r]))
 
     // Frames on air.
@@ -430,14 +493,17 @@ export class LiveCollector {
     }
     const maxAir = Math.max(0, ...[...air.values()].map((a) => a.airtimeMs))
 
-    const nodes = [...new Set([...s.nodes.map((n) => n.address), ...this.logged])].sort((a, b) => a - b)
-    const named = new Map(s.nodes.map((n) => [n.address, n]))
+    // Nodes as the simulator keys them: the schedule's scenario ids, then nodes not in it by address.
+    const named = new Map<number, RunSchedule['nodes'][number]>()
+    for (const n of s.nodes) if (!named.has(n.address)) named.set(n.address, n)
+    const nodes = [...[...named.values()].sort((a, b) => a.id - b.id).map((n) => n.address), ...[...this.logged].filter((a) => !scheduled.has(a)).sort((a, b) => a - b)]
+    const keyOf = (address: number) => named.get(address)?.id ?? address
     const nameOf = (n: number) => named.get(n)?.name ?? this.names.get(n)
-    const perNode: NodeMetrics[] = nodes.map((node) => {
-      const a = air.get(node)
-      const name = nameOf(node)
+    const perNode: NodeMetrics[] = nodes.map((address) => {
+      const a = air.get(address)
+      const name = nameOf(address)
       return {
-        node, ...(name !== undefined ? { name } : {}), sent: sentBy.get(node) ?? 0, expected: received.get(node)?.expected ?? 0, delivered: received.get(node)?.delivered ?? 0,
+        node: keyOf(address), ...(name !== undefined ? { name } : {}), address, sent: sentBy.get(address) ?? 0, expected: received.get(address)?.expected ?? 0, delivered: received.get(address)?.delivered ?? 0,
         txFrames: a?.txFrames ?? 0, txBytes: a?.txBytes ?? 0, airtimeMs: round6(a?.airtimeMs ?? 0),
       }
     })
@@ -452,6 +518,9 @@ export class LiveCollector {
       clockOffsetsMs: Object.fromEntries([...this.logged].sort((a, b) => a - b).map((n) => [String(n), round6(clocks.offsetsMs.get(n) ?? 0)])),
       clockReference: reference,
       unsynchronised: clocks.unsynchronised.filter((n) => this.logged.has(n)),
+      notSent,
+      skippedBySenders: this.skippedBySenders,
+      logDropped: this.logDropped,
     }
     return {
       scenario: s.scenario,
@@ -476,14 +545,14 @@ export class LiveCollector {
         framesPerDelivered: d.delivered ? round6((o.controlPackets + o.dataTransmissions) / d.delivered) : null,
       },
       airtime: { totalSeconds: round6(airtimeMs / 1000), maxNodeShare: round6(maxAir / 1000 / s.durationS) },
-      traffic: { flows: s.flows.length, packetsSent: dc.sentPackets },
+      traffic: { flows: s.flows.length, packetsSent },
       adversaries: [],
       counters: {},
       histograms: {},
       timeline,
       perNode,
       latencyCdf,
-      topology: this.topology(nodes, nameOf, rel, durationMs),
+      topology: this.topology(nodes, keyOf, nameOf, since, durationMs),
       collect,
       schedule: { flows: s.flows.length, durationS: s.durationS },
     }
@@ -491,10 +560,11 @@ export class LiveCollector {
 
   /**
    * Nodes (positions from the schedule) and links at the end of the run: pairs that each have the
-   * other as a neighbour (neighbour-up/down); a node that logged no neighbour changes counts the
-   * nodes it heard beacons from in the run's last TOPOLOGY_BEACON_WINDOW_MS instead.
+   * other as a neighbour (every neighbour-up/down up to the run's end, those from before its start
+   * too); a node that logged no neighbour changes counts the nodes it heard beacons from in the
+   * run's last TOPOLOGY_BEACON_WINDOW_MS instead. Keyed by `keyOf` (scenario ids).
    */
-  private topology(nodes: number[], nameOf: (n: number) => string | undefined, rel: (x: Stamp) => number, endMs: number): TopologySnapshot {
+  private topology(nodes: number[], keyOf: (address: number) => number, nameOf: (n: number) => string | undefined, since: (x: Stamp) => number, endMs: number): TopologySnapshot {
     const pos = new Map(this.schedule.nodes.map((n) => [n.address, n.position]))
     const up = new Map<number, Set<number>>()
     const set = (n: number) => {
@@ -502,7 +572,7 @@ export class LiveCollector {
       if (x === undefined) up.set(n, (x = new Set()))
       return x
     }
-    const timed = this.nbs.map((x) => ({ x, t: rel(x) })).filter((e) => !Number.isNaN(e.t)).sort((a, b) => a.t - b.t)
+    const timed = this.nbs.map((x) => ({ x, t: since(x) })).filter((e) => e.t <= endMs + RUN_SLACK_MS).sort((a, b) => a.t - b.t)
     for (const { x } of timed) {
       if (x.up) set(x.node).add(x.neighbour)
       else set(x.node).delete(x.neighbour)
@@ -510,21 +580,27 @@ export class LiveCollector {
     const byBeacons = new Map<number, Set<number>>()
     for (const h of this.heard) {
       if (up.has(h.node)) continue
-      const t = rel(h)
-      if (Number.isNaN(t) || t < endMs - TOPOLOGY_BEACON_WINDOW_MS) continue
+      const t = since(h)
+      if (t > endMs + RUN_SLACK_MS || t < endMs - TOPOLOGY_BEACON_WINDOW_MS) continue
       let x = byBeacons.get(h.node)
       if (x === undefined) byBeacons.set(h.node, (x = new Set()))
       x.add(h.src)
     }
     for (const [n, x] of byBeacons) up.set(n, x)
     const links: TopologySnapshot['links'] = []
-    for (const [a, nbs] of up) for (const b of nbs) if (a < b && up.get(b)?.has(a)) links.push({ a, b })
+    for (const [a, nbs] of up) {
+      for (const b of nbs) {
+        if (!(a < b && up.get(b)?.has(a))) continue
+        const [ka, kb] = [keyOf(a), keyOf(b)]
+        links.push({ a: Math.min(ka, kb), b: Math.max(ka, kb) })
+      }
+    }
     links.sort((x, y) => x.a - y.a || x.b - y.b)
     return {
-      nodes: nodes.map((node) => {
-        const p = pos.get(node)
-        const name = nameOf(node)
-        return { node, ...(name !== undefined ? { name } : {}), ...(p ? { x: p[0], y: p[1] } : {}) }
+      nodes: nodes.map((address) => {
+        const p = pos.get(address)
+        const name = nameOf(address)
+        return { node: keyOf(address), ...(name !== undefined ? { name } : {}), address, ...(p ? { x: p[0], y: p[1] } : {}) }
       }),
       links,
     }

@@ -70,8 +70,11 @@ export interface RunTimeline {
 
 /** Per node (the report's "PDR per node" and "airtime per node"). */
 export interface NodeMetrics {
+  /** The scenario node id (a live run: the schedule's id; a node not in the schedule: its address). */
   node: number
   name?: string
+  /** The node's real address (live runs). */
+  address?: number
   /** Traffic packets it sent. */
   sent: number
   /** Deliveries expected at it, and made. */
@@ -85,7 +88,9 @@ export interface NodeMetrics {
 
 /** Where nodes were and which links they had (the report's map), at the end of the run. */
 export interface TopologySnapshot {
-  nodes: Array<{ node: number; name?: string; x?: number; y?: number }>
+  /** `node` as in NodeMetrics (scenario id), `address` the real one (live runs). */
+  nodes: Array<{ node: number; name?: string; address?: number; x?: number; y?: number }>
+  /** Between `node` keys. */
   links: Array<{ a: number; b: number; quality?: number }>
 }
 
@@ -98,8 +103,14 @@ export interface CollectInfo {
   skipped: { truncated: number; corrupt: number; invalid: number }
   /** Per node: its wall clock minus the reference node's, ms, estimated from exchanged beacons. */
   clockOffsetsMs: Record<string, number>
-  /** The reference node of the offsets (the first node of the schedule that logged). */
+  /** The reference node of the offsets (address): the first node of the schedule in the largest group of nodes linked by measured pairs. */
   clockReference: number
   /** Nodes whose offset could not be estimated (heard no beacons from a node with an offset): 0 assumed. */
   unsynchronised: number[]
+  /** Scheduled packets no app-send line was found for (expected anyway, at their planned times). */
+  notSent?: number
+  /** Σ `count` of the senders' `flow-skipped` lines (packets a late or restarted node did not send). */
+  skippedBySenders?: number
+  /** Σ `count` of `log-dropped` lines (events a node could not write). */
+  logDropped?: number
 }
