@@ -93,6 +93,7 @@ function collectLines(r: LiveMetricsResult): string {
     `logs          ${c.files} file(s), ${c.lines} lines, ${c.events} events; skipped ${skipped} (truncated ${c.skipped.truncated}, corrupt ${c.skipped.corrupt}, invalid ${c.skipped.invalid})`,
     `clock offsets ms vs ${c.clockReference.toString(16).padStart(8, '0')}: ${offsets || '-'}`,
   ]
+  if (c.notSent !== undefined && (c.notSent || c.skippedBySenders || c.logDropped)) rows.push(`not sent      ${c.notSent} scheduled packets (${c.skippedBySenders ?? 0} skipped by late senders), ${c.logDropped ?? 0} log lines dropped`)
   if (c.unsynchronised.length) rows.push(`unsynchronised ${c.unsynchronised.map((n) => n.toString(16).padStart(8, '0')).join(' ')} (offset 0 assumed)`)
   return rows.join('\n')
 }

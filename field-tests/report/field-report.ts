@@ -67,6 +67,9 @@ const reportResultSchema = z.object({
       clockOffsetsMs: z.record(z.string(), num),
       clockReference: num,
       unsynchronised: z.array(num),
+      notSent: count.optional(),
+      skippedBySenders: count.optional(),
+      logDropped: count.optional(),
     })
     .optional(),
   schedule: z.object({ flows: count, durationS: count }).optional(),
@@ -213,6 +216,7 @@ function summarySection(runs: Run[]): Body {
         if (!v.length) return 'none estimated'
         return `${fixed(Math.min(...v), 1)} … ${fixed(Math.max(...v), 1)} ms vs node ${nodeLabel(c.clockReference)} (${v.length} node${v.length === 1 ? '' : 's'})`
       })),
+      row('scheduled packets not sent', live((c) => (c.notSent === undefined ? 'not recorded' : `${int(c.notSent)}${c.skippedBySenders ? ` (${int(c.skippedBySenders)} skipped by late senders)` : ''}${c.logDropped ? `; ${int(c.logDropped)} log lines dropped` : ''}`))),
       row('unsynchronised nodes', live((c) => (c.unsynchronised.length ? `${c.unsynchronised.length}: ${c.unsynchronised.map((n) => nodeLabel(n)).join(', ')} (offset 0 assumed)` : 'none'))),
     )
   }
