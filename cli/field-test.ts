@@ -10,6 +10,7 @@
  *       a live run's metrics JSON (docs/METRICS.md, `source: live`) from its nodes' event logs
  */
 import { writeFileSync } from 'node:fs'
+import { formatNodeAddress } from '../core/addr.ts'
 import { collectRun, findSchedule, loadSchedule, type LiveMetricsResult } from '../field-tests/collect.ts'
 import { loadScenario } from '../field-tests/scenario.ts'
 import { loadInventory, planFieldTest } from '../field-tests/plan.ts'
@@ -58,7 +59,7 @@ async function planCommand(argv: string[], io: Io): Promise<number> {
   const plan = planFieldTest(loadScenario(positionals[0]), loadInventory(values.inventory), values.out, { seed, startWallMs, force: values.force })
   const s = plan.schedule
   io.out(`planned ${s.scenario} (seed ${s.seed}, ${s.protocol}) on ${s.nodes.length} nodes: ${s.flows.length} flows over ${s.durationS} s\n`)
-  for (const n of s.nodes) io.out(`  node ${n.id} → ${n.name} ${n.address.toString(16).padStart(8, '0')}\n`)
+  for (const n of s.nodes) io.out(`  node ${n.id} → ${n.name} ${formatNodeAddress(n.address)}\n`)
   io.out(`configs in ${values.out}/nodes, schedule ${values.out}/schedule.json${plan.hub ? `, hub topology ${plan.hub}` : ''}\n`)
   io.out(startWallMs === undefined ? `run it here: spinmesh field-test run ${values.out}\n` : `start each node's daemon (spinmesh run --config ...) before ${new Date(startWallMs).toISOString()}\n`)
   return 0
@@ -88,13 +89,13 @@ export async function fieldTestCommand(argv: string[], io: Io): Promise<number> 
 function collectLines(r: LiveMetricsResult): string {
   const c = r.collect
   const skipped = c.skipped.truncated + c.skipped.corrupt + c.skipped.invalid
-  const offsets = Object.entries(c.clockOffsetsMs).map(([n, o]) => `${Number(n).toString(16).padStart(8, '0')} ${o >= 0 ? '+' : ''}${o.toFixed(1)}`).join(', ')
+  const offsets = Object.entries(c.clockOffsetsMs).map(([n, o]) => `${formatNodeAddress(Number(n))} ${o >= 0 ? '+' : ''}${o.toFixed(1)}`).join(', ')
   const rows = [
     `logs          ${c.files} file(s), ${c.lines} lines, ${c.events} events; skipped ${skipped} (truncated ${c.skipped.truncated}, corrupt ${c.skipped.corrupt}, invalid ${c.skipped.invalid})`,
-    `clock offsets ms vs ${c.clockReference.toString(16).padStart(8, '0')}: ${offsets || '-'}`,
+    `clock offsets ms vs ${formatNodeAddress(c.clockReference)}: ${offsets || '-'}`,
   ]
   if (c.notSent !== undefined && (c.notSent || c.skippedBySenders || c.logDropped)) rows.push(`not sent      ${c.notSent} scheduled packets (${c.skippedBySenders ?? 0} skipped by late senders), ${c.logDropped ?? 0} log lines dropped`)
-  if (c.unsynchronised.length) rows.push(`unsynchronised ${c.unsynchronised.map((n) => n.toString(16).padStart(8, '0')).join(' ')} (offset 0 assumed)`)
+  if (c.unsynchronised.length) rows.push(`unsynchronised ${c.unsynchronised.map(formatNodeAddress).join(' ')} (offset 0 assumed)`)
   return rows.join('\n')
 }
 

@@ -32,6 +32,7 @@ import { BROADCAST, isGroupAddr } from '../core/addr.ts'
 import { checkKeys, checkObject } from '../core/validate.ts'
 import { generateIdentity, loadIdentity, saveIdentity } from '../crypto/identity.ts'
 import { validateNodeConfig } from '../runtime/config.ts'
+import type { SimRadioConfig } from '../hardware/sim-defaults.ts'
 import { resolveLayers } from './layers.ts'
 import { buildSimulation } from './runner.ts'
 import type { Scenario } from './scenario.ts'
@@ -198,7 +199,7 @@ export function planFieldTest(scenario: Scenario, inventory: Inventory, out: str
   let hub: string | null = null
   if (hubRadios) {
     hub = resolve(join(out, 'hub.yaml'))
-    writeFileSync(hub, toYaml(hubTopology(scenario, nodes)))
+    writeFileSync(hub, toYaml(hubTopology(radioSim, nodes)))
   }
   return { schedule, configs, hub }
 }
@@ -215,7 +216,6 @@ function multicastConfig(s: Scenario): Record<string, unknown> {
 }
 
 /** The live hub's topology for the scenario's radio: the planned positions, its range and loss. */
-function hubTopology(s: Scenario, nodes: Array<{ address: number; position: [number, number] }>): Record<string, unknown> {
-  const radio = resolveLayers(s).radio
+function hubTopology(radio: SimRadioConfig, nodes: Array<{ address: number; position: [number, number] }>): Record<string, unknown> {
   return { nodes: nodes.map((x) => ({ id: x.address, position: x.position })), range: radio.range, loss: radio.loss, bitrate: radio.bitrate, preambleMs: radio.preambleMs, delayMs: 2 }
 }
