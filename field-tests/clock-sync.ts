@@ -61,7 +61,8 @@ interface RxList {
 
 const KINDS: readonly SyncKind[] = ['beacon', 'data']
 
-function median(xs: number[]): number {
+/** The median of a non-empty list. */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2

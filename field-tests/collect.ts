@@ -36,7 +36,7 @@ import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError } from '../core/errors.ts'
 import { trafficClass } from '../adhoc/protocols.ts'
-import { ClockSync, type ClockSyncOptions } from './clock-sync.ts'
+import { ClockSync, median, type ClockSyncOptions } from './clock-sync.ts'
 import { findSchedule, loadSchedule, parseSchedule } from './schedule.ts'
 import { DeliveryCollector } from './collector.ts'
 import type { CollectInfo, LogEvent, NodeMetrics, RunSchedule, RunTimeline, ScheduledFlow, TopologySnapshot } from './field-test-types.ts'
@@ -229,11 +229,6 @@ interface Deliver extends Stamp { flow: number | undefined; seq: number | undefi
 interface Nb extends Stamp { neighbour: number; up: boolean }
 interface Heard extends Stamp { src: number }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 /**
  * Planned times (ms from the run's start) of the packets flow `f` sends, index = seq: the first at
@@ -327,8 +322,13 @@ export class LiveCollector {
     let start = s.startWallMs
     if (start === undefined) {
       const guesses = this.sends.filter((x) => flows.has(x.flow)).map((x) => at(x) - flows.get(x.flow)!.startS * 1000 - (x.seq * 1000) / flows.get(x.flow)!.rate)
-      const all = [...this.txs, ...this.sends, ...this.delivers, ...this.nbs, ...this.heard].map(at)
-      start = guesses.length ? median(guesses) : all.length ? all.reduce((a, b) => Math.min(a, b)) : 0
+      if (guesses.length) start = median(guesses)
+      else {
+        // No sends to date the run by: its earliest event (one pass, no copy of the log).
+        start = Infinity
+        for (const list of [this.txs, this.sends, this.delivers, this.nbs, this.heard]) for (const x of list) start = Math.min(start, at(x))
+        if (start === Infinity) start = 0
+      }
     }
     const runStart = start
     /** Ms from the run's start on the reference clock. */

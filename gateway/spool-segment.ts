@@ -193,10 +193,7 @@ export class SpoolDir {
       r.at = w
       w += r.size
     }
-    const tmp = seg.file + '.tmp'
-    this.writeFile(tmp, out, fsync)
-    fs.renameSync(tmp, seg.file)
-    this.dirty = true
+    this.replaceFile(path.basename(seg.file), out, fsync)
     seg.count = 0
     for (const r of keep) seg.push(r.offset, r.at, r.at + r.size)
     seg.size = out.length

@@ -33,6 +33,7 @@
  * e.g. built on adhoc/link-frame.ts), which must be total (undefined for what it cannot read).
  */
 import { createHash } from 'node:crypto'
+import { bytesEqual } from '../core/bytes.ts'
 import { ErrorCodes, SpinmeshError, type ErrorCode } from '../core/errors.ts'
 import { Emitter } from '../core/events.ts'
 import { checkFrame } from './check-frame.ts'
@@ -92,11 +93,6 @@ export function compositeState(states: readonly RadioState[]): RadioState {
   return 'down'
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false
-  return true
-}
 
 function limitOption(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback
@@ -296,7 +292,7 @@ export class MultiRadio extends Emitter<RadioEvents> implements Radio {
   /** Remove and return radio i's oldest pending copy with these bytes. */
   private take(i: number, bytes: Uint8Array): Pending | undefined {
     const list = this.pending[i]
-    const k = list.findIndex((p) => sameBytes(p.bytes, bytes))
+    const k = list.findIndex((p) => bytesEqual(p.bytes, bytes))
     if (k < 0) return undefined
     const [p] = list.splice(k, 1)
     p.left--
