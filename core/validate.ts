@@ -3,6 +3,7 @@
  * throws ConfigError (`radio.range: must be > 0, got -3`), so a scenario, a daemon config and a
  * constructor report bad values the same way.
  */
+import { readFileSync } from 'node:fs'
 import { ConfigError } from './errors.ts'
 
 export interface NumberRule {
@@ -94,3 +95,14 @@ export function fieldPath(path: string, field: string): string {
   return path ? `${path}.${field}` : field
 }
 
+/**
+ * A config-like file's text (a node config, scenario, inventory, feeds file); a ConfigError at
+ * `path` naming `what` and the file when it cannot be read (`cannot read config x.yaml: ENOENT`).
+ */
+export function readConfigText(file: string, what: string, path = ''): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError(path, `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+}

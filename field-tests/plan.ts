@@ -29,7 +29,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import { ConfigError } from '../core/errors.ts'
 import { BROADCAST, isGroupAddr } from '../core/addr.ts'
-import { checkKeys, checkObject } from '../core/validate.ts'
+import { checkKeys, checkObject, readConfigText } from '../core/validate.ts'
 import { generateIdentity, loadIdentity, saveIdentity } from '../crypto/identity.ts'
 import { validateNodeConfig } from '../runtime/config.ts'
 import type { SimRadioConfig } from '../hardware/sim-defaults.ts'
@@ -88,13 +88,7 @@ export function parseInventory(text: string, file: string): Inventory {
 }
 
 export function loadInventory(file: string): Inventory {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new ConfigError('', `cannot read inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }
-  return parseInventory(text, file)
+  return parseInventory(readConfigText(file, 'inventory'), file)
 }
 
 export interface PlanOptions {

@@ -4,7 +4,7 @@
  * seconds; radio and link tunables carry their unit in their name (`preambleMs`).
  * The format is documented in field-tests/README.md.
  */
-import { readFileSync } from 'node:fs'
+import { readConfigText } from '../core/validate.ts'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { BROADCAST, GROUP_BASE } from '../core/addr.ts'
@@ -256,11 +256,7 @@ export function applyOverrides(raw: Record<string, unknown>, sets: readonly stri
 
 /** A scenario file's text; a ConfigError naming the file when it cannot be read. */
 export function readScenarioText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new ConfigError('', `cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }
+  return readConfigText(file, 'scenario')
 }
 
 /** Read, override and validate a scenario file. */

@@ -7,7 +7,7 @@
  * file. Layer tunables (link, routing) are checked by their own layers' validators, so every bound
  * lives in one place. Examples: runtime/examples/.
  */
-import { readFileSync } from 'node:fs'
+import { readConfigText } from '../core/validate.ts'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
@@ -318,12 +318,7 @@ export function validateNodeConfig(raw: unknown, file = 'node.yaml'): NodeConfig
 
 /** Read and validate a config file; a ConfigError naming the file (and line) when it cannot be read or parsed. */
 export function loadNodeConfig(file: string): NodeConfig {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new ConfigError('', `cannot read config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }
+  const text = readConfigText(file, 'config')
   let raw: unknown
   try {
     raw = parseYaml(text)

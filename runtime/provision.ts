@@ -21,6 +21,7 @@ import { basename, join, posix } from 'node:path'
 import { Document, isMap, isSeq, parse as parseYaml, visit } from 'yaml'
 import { formatNodeAddress, parseNodeAddress, type Addr } from '../core/addr.ts'
 import { ConfigError, ErrorCodes, SpinmeshError } from '../core/errors.ts'
+import { readConfigText } from '../core/validate.ts'
 import { rolesProblem, type Certificate, type NetworkInfo } from '../crypto/cert.ts'
 import { generateIdentity, saveIdentity, type Identity } from '../crypto/identity.ts'
 import {
@@ -140,12 +141,7 @@ export function describeRadio(r: Record<string, unknown>): string {
 
 /** A feeds file: a YAML list of { id, name, fields } (or a mapping with such a `feeds:` list). ConfigError naming the field. */
 export function readFeedsFile(file: string): FeedSchema[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new ConfigError('feeds', `cannot read feeds file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }
+  const text = readConfigText(file, 'feeds file', 'feeds')
   let raw: unknown
   try {
     raw = parseYaml(text)
